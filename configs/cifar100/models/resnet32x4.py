@@ -1,0 +1,2 @@
+_base_ = '../_base_/classifier.py'
+model = dict(backbone=dict(type='resnet32x4'))

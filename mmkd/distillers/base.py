@@ -1,0 +1,224 @@
+# Copyright (c) mmkd contributors. All rights reserved.
+"""Teacher handling shared by every mmkd distiller: build, load, freeze, eval, and student-only checkpoints."""
+import inspect
+import os.path as osp
+from collections import OrderedDict
+from typing import Any, Callable, Dict, List, Optional
+
+import torch
+from mmengine.logging import MessageHub, print_log
+from mmengine.model import BaseModel
+from mmengine.runner.checkpoint import CheckpointLoader
+from torch import Tensor, nn
+
+from mmkd.losses import LogitDistillLoss
+from mmkd.registry import MODELS
+
+STUDENT = 'student.'
+
+
+def build_distill_losses(cfgs: Optional[Dict[str, dict]]) -> nn.ModuleDict:
+    """Build named losses, validating every config against the loss's signature.
+
+    Args:
+        cfgs (dict): ``{'loss_kd': dict(type='KDLoss', tau=4), ...}``. Each name must contain ``loss`` so
+            that MMEngine sums it into the total and logs it under its own key.
+
+    Returns:
+        nn.ModuleDict: The built losses.
+    """
+    losses = nn.ModuleDict()
+    for name, cfg in (cfgs or {}).items():
+        if 'loss' not in name:
+            raise ValueError(f'Loss name "{name}" must contain "loss" (e.g. "loss_{name}") so that it is '
+                             'summed into the total loss and logged.')
+        cfg = dict(cfg)
+        loss_type = cfg.pop('type', None)
+        loss_cls = MODELS.get(loss_type) if isinstance(loss_type, str) else loss_type
+        if loss_cls is None:
+            known = sorted(k for k, v in MODELS.module_dict.items()
+                           if isinstance(v, type) and issubclass(v, LogitDistillLoss))
+            raise KeyError(f'{name}: unknown loss type {loss_type!r}. mmkd distillation losses: {known} '
+                           '(any loss registered in mmdet can be used too).')
+        params = inspect.signature(loss_cls.__init__).parameters
+        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            valid = [p for p in params if p != 'self']
+            wrong = [k for k in cfg if k not in valid]
+            if wrong:
+                raise TypeError(f'{name}: {loss_cls.__name__} got unknown argument(s) {wrong}; valid arguments: '
+                                f'{valid}.')
+        losses[name] = loss_cls(**cfg)
+    return losses
+
+
+def extract_state_dict(checkpoint: Any, path: str) -> Dict[str, Tensor]:
+    """The weights inside a checkpoint: MMEngine (``state_dict``), RepDistiller/mdistiller (``model``) or a
+    bare state dict; a ``module.`` prefix (DataParallel) is removed."""
+    if isinstance(checkpoint, dict) and isinstance(checkpoint.get('state_dict'), dict):
+        checkpoint = checkpoint['state_dict']
+    elif isinstance(checkpoint, dict) and isinstance(checkpoint.get('model'), dict):
+        checkpoint = checkpoint['model']
+    if not isinstance(checkpoint, dict) or not all(isinstance(v, Tensor) for v in checkpoint.values()):
+        raise RuntimeError(f'Teacher checkpoint {path} holds no state dict (expected a dict of tensors, or '
+                           'one under "state_dict" or "model").')
+    return OrderedDict((k[7:] if k.startswith('module.') else k, v) for k, v in checkpoint.items())
+
+
+class BaseDistiller(BaseModel):
+    """A student trained from a frozen teacher.
+
+    The teacher is built from its config, loaded from ``teacher_ckpt`` when the run starts
+    (:meth:`init_weights`, i.e. on train and on resume, never on test), frozen (``requires_grad=False``),
+    kept in ``eval()`` whatever ``train()`` is called with (BatchNorm *and* dropout), and run under
+    ``no_grad``. It is held outside the module tree: it has no parameters in ``parameters()`` (so neither the
+    optimizer nor DDP sees it) and no keys in ``state_dict()``. The state dict holds the student's keys
+    *without* a prefix, so a checkpoint loads into the student's own config; loading also accepts
+    ``student.``-prefixed keys.
+
+    Args:
+        student (dict): Student model config.
+        teacher (dict): Teacher model config.
+        teacher_ckpt (str, optional): Teacher weights; required to train.
+        teacher_strict (bool): Fail when the teacher checkpoint has missing or unexpected keys (the keys are
+            listed). Defaults to True.
+        distill_losses (dict): Named distillation losses, see :func:`build_distill_losses`.
+        data_preprocessor (dict, optional): Defaults to the student's own data preprocessor (the teacher gets
+            the same inputs).
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 student: dict,
+                 teacher: dict,
+                 teacher_ckpt: Optional[str] = None,
+                 teacher_strict: bool = True,
+                 distill_losses: Optional[Dict[str, dict]] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.student = MODELS.build(student)
+        if data_preprocessor is None and hasattr(self.student, 'data_preprocessor'):
+            self.data_preprocessor = self.student.data_preprocessor
+        teacher_model = MODELS.build(teacher)
+        teacher_model.requires_grad_(False)
+        teacher_model.eval()
+        self._teacher = [teacher_model]  # a list hides it from nn.Module's registration
+        self.teacher_ckpt = teacher_ckpt
+        self.teacher_strict = teacher_strict
+        self.teacher_loaded = False
+        self.distill_losses = build_distill_losses(distill_losses)
+        self._register_state_dict_hook(_strip_student_prefix)
+        self._register_load_state_dict_pre_hook(_add_student_prefix)
+
+    @property
+    def teacher(self) -> nn.Module:
+        return self._teacher[0]
+
+    # ---------------------------------------------------------------- teacher handling
+    def init_weights(self) -> None:
+        """Initialise the student (its ``init_cfg``), then load the teacher from ``teacher_ckpt``."""
+        super().init_weights()
+        self.load_teacher()
+
+    def load_teacher(self) -> None:
+        """Load ``teacher_ckpt`` into the teacher; a clear error on a missing file or mismatching keys."""
+        path = self.teacher_ckpt
+        if path is None:
+            raise ValueError(f'{type(self).__name__}: teacher_ckpt is not set. Train the teacher first (its '
+                             'config is in the same folder) and pass model.teacher_ckpt=PATH.')
+        if '://' not in path and not osp.isfile(osp.expanduser(path)):
+            raise FileNotFoundError(f'Teacher checkpoint {path} does not exist. Set model.teacher_ckpt to the '
+                                    "teacher's .pth (e.g. --cfg-options model.teacher_ckpt=PATH).")
+        try:
+            checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        except Exception as exc:  # unreadable, truncated, not a pickle ...
+            raise RuntimeError(f'Teacher checkpoint {path} could not be read ({type(exc).__name__}: {exc}). '
+                               'Is the file complete?') from exc
+        state = self.convert_teacher_state_dict(extract_state_dict(checkpoint, path))
+        expected = self.teacher.state_dict()
+        missing = [k for k in expected if k not in state]
+        unexpected = [k for k in state if k not in expected]
+        wrong_shape = [f'{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}'
+                       for k, v in expected.items() if k in state and state[k].shape != v.shape]
+        if wrong_shape:
+            raise RuntimeError(f'Teacher checkpoint {path} does not fit the teacher config; shape mismatches '
+                               f'(e.g. num_classes): {_short(wrong_shape)}')
+        if (missing or unexpected) and self.teacher_strict:
+            raise RuntimeError(
+                f'Teacher checkpoint {path} does not match the teacher config: missing keys {_short(missing)}; '
+                f'unexpected keys {_short(unexpected)}. Fix the teacher config or checkpoint, or set '
+                'model.teacher_strict=False to allow it.')
+        self.teacher.load_state_dict(state, strict=False)
+        device = next(iter(self.parameters()), torch.empty(0)).device
+        self.teacher.to(device)
+        self.teacher.eval()
+        self.teacher_loaded = True
+        print_log(f'Loaded the teacher from {path}' +
+                  (f' (missing {len(missing)}, unexpected {len(unexpected)} keys)' if missing or unexpected else ''),
+                  logger='current')
+
+    def convert_teacher_state_dict(self, state: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """Hook for subclasses: map a published checkpoint's key names onto the teacher."""
+        return state
+
+    def teacher_forward(self, fn: Callable, *args, **kwargs):
+        """Run ``fn`` (a teacher method) frozen: eval mode, no autograd."""
+        if not self.teacher_loaded and self.training:
+            raise RuntimeError(f'{type(self).__name__}: the teacher has not been loaded. Call init_weights() '
+                               '(the Runner does) or load_teacher() before training.')
+        self.teacher.eval()
+        with torch.no_grad():
+            return fn(*args, **kwargs)
+
+    def train(self, mode: bool = True) -> 'BaseDistiller':
+        super().train(mode)
+        self.teacher.eval()  # always: BatchNorm statistics and dropout stay frozen
+        return self
+
+    def _apply(self, fn, *args, **kwargs):
+        """Move / cast the hidden teacher together with the student (``.to``, ``.cuda``, ``.half`` ...)."""
+        super()._apply(fn, *args, **kwargs)
+        self.teacher._apply(fn, *args, **kwargs)
+        return self
+
+    # ---------------------------------------------------------------- losses
+    def compute_distill_losses(self, preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor] = None,
+                               weight: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Every distillation term under its own name; a non-finite value stops with the loss and iteration."""
+        losses = {}
+        for name, loss in self.distill_losses.items():
+            try:
+                losses[name] = loss(preds_S, preds_T, labels, weight) if isinstance(loss, LogitDistillLoss) \
+                    else loss(preds_S, preds_T)
+            except FloatingPointError as exc:
+                hub = MessageHub.get_current_instance()
+                raise FloatingPointError(
+                    f'{name} at iteration {hub.get_info("iter")} (epoch {hub.get_info("epoch")}): {exc} '
+                    'Training stopped; the checkpoints already saved in the work_dir are kept.') from exc
+        return losses
+
+
+def _short(keys: List[str], limit: int = 20) -> str:
+    return str(keys[:limit]) + (f' ... and {len(keys) - limit} more' if len(keys) > limit else '')
+
+
+def _strip_student_prefix(module, state_dict, prefix, local_metadata):
+    """state-dict hook: ``student.x`` -> ``x`` (the checkpoint is the student's)."""
+    for key in [k for k in state_dict if k.startswith(prefix + STUDENT)]:
+        state_dict[prefix + key[len(prefix + STUDENT):]] = state_dict.pop(key)
+    metadata = getattr(state_dict, '_metadata', None)
+    if metadata is not None:
+        for key in [k for k in metadata if k.startswith(prefix + 'student')]:
+            new = prefix + key[len(prefix + 'student'):].lstrip('.')
+            metadata[new.rstrip('.')] = metadata.pop(key)
+    return state_dict
+
+
+def _add_student_prefix(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
+    """load pre-hook: accept the student's own keys (``x`` -> ``student.x``); drop saved teacher weights."""
+    for key in [k for k in state_dict if k.startswith(prefix)]:
+        rest = key[len(prefix):]
+        if rest.startswith(('teacher.', 'data_preprocessor.')):
+            state_dict.pop(key)
+        elif not rest.startswith(STUDENT):
+            state_dict[prefix + STUDENT + rest] = state_dict.pop(key)

@@ -1,0 +1,174 @@
+# Copyright (c) mmkd contributors. All rights reserved.
+"""Per-anchor logit distillation for single-stage detectors (RetinaNet, ATSS, GFL, FCOS, ...)."""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmdet.models.utils import unpack_gt_instances
+from mmdet.structures import SampleList
+from torch import Tensor
+
+from mmkd.registry import MODELS
+from .base import BaseDistiller
+
+ANCHOR_SELECTIONS = ('all', 'positive', 'topk')
+BACKGROUND_MODES = ('no_target', 'ignore')
+
+
+def flatten_level_logits(cls_scores: Sequence[Tensor], num_classes: int) -> Tensor:
+    """[B, A*C, H, W] per level -> [B, sum_l H_l*W_l*A, C], in mmdet's anchor order (level, y, x, anchor)."""
+    return torch.cat([s.permute(0, 2, 3, 1).reshape(s.size(0), -1, num_classes) for s in cls_scores], dim=1)
+
+
+def labels_from_targets(targets: tuple, num_imgs: int) -> Optional[Tensor]:
+    """The per-anchor labels [B, N] inside a head's ``get_targets`` result.
+
+    AnchorHead (RetinaNet): ``(labels_list, ...)``; ATSS / GFL: ``(anchors_list, labels_list, ...)``; FCOS:
+    ``(labels per level concatenated over images, ...)``. The first per-level list of integer tensors is it.
+    """
+    for item in targets:
+        if isinstance(item, (list, tuple)) and item and all(
+                isinstance(t, Tensor) and not t.is_floating_point() for t in item):
+            return torch.cat([t.reshape(num_imgs, -1) for t in item], dim=1)
+    return None
+
+
+@MODELS.register_module()
+class DenseHeadDistiller(BaseDistiller):
+    """Distil the per-anchor classification logits of a single-stage detector.
+
+    Teacher and student must share the anchor generator (or point strides) and the FPN strides, so that
+    their ``cls_scores`` align anchor by anchor; this is checked on every batch. The teacher runs
+    backbone + neck + head forward only. The student's own losses (focal, box, ...) are kept, and the
+    per-anchor labels of its target assignment are reused for the losses that need labels (PLD, DKD).
+
+    Background anchors of a sigmoid head (label = num_classes) have no class. With
+    ``background='no_target'`` they keep the label num_classes, which the mmkd losses read as "no target
+    class": PLD ranks their classes in the teacher's order alone, DKD takes the teacher's top class as
+    target, KD / DIST / RKKD do not use labels. With ``background='ignore'`` they are dropped from every
+    distillation loss. The C logits of an anchor form one row: softmax-based losses treat them as a
+    distribution over the C classes; RKKD uses only their order.
+
+    Args:
+        student (dict): Student detector config.
+        teacher (dict): Teacher detector config.
+        teacher_ckpt (str, optional): Teacher weights (an MMDetection checkpoint).
+        distill_losses (dict): Named distillation losses on the selected anchors.
+        anchor_selection (str): 'all' anchors, the 'positive' anchors of the student's assigner, or the
+            'topk' anchors of each image by the teacher's highest class score. Defaults to 'all'.
+        topk (int): Anchors per image for 'topk'. Defaults to 1000.
+        weight_by_teacher_score (bool): Weight each selected anchor by the teacher's highest class
+            probability (sigmoid). Defaults to False (uniform).
+        background (str): 'no_target' or 'ignore' (see above). Defaults to 'no_target'.
+        **kwargs: See :class:`BaseDistiller`.
+    """
+
+    def __init__(self,
+                 student: dict,
+                 teacher: dict,
+                 teacher_ckpt: Optional[str] = None,
+                 distill_losses: Optional[Dict[str, dict]] = None,
+                 anchor_selection: str = 'all',
+                 topk: int = 1000,
+                 weight_by_teacher_score: bool = False,
+                 background: str = 'no_target',
+                 **kwargs) -> None:
+        super().__init__(student, teacher, teacher_ckpt, distill_losses=distill_losses, **kwargs)
+        if anchor_selection not in ANCHOR_SELECTIONS:
+            raise ValueError(f'anchor_selection must be one of {ANCHOR_SELECTIONS}, got {anchor_selection!r}.')
+        if background not in BACKGROUND_MODES:
+            raise ValueError(f'background must be one of {BACKGROUND_MODES}, got {background!r}.')
+        for who, model in (('student', self.student), ('teacher', self.teacher)):
+            if not hasattr(model, 'bbox_head') or not hasattr(model, 'extract_feat'):
+                raise TypeError(f'DenseHeadDistiller needs single-stage detectors with a bbox_head; the {who} is '
+                                f'a {type(model).__name__}. Use RoIHeadDistiller for two-stage detectors.')
+        self.anchor_selection = anchor_selection
+        self.topk = int(topk)
+        self.weight_by_teacher_score = bool(weight_by_teacher_score)
+        self.background = background
+
+    @property
+    def num_classes(self) -> int:
+        return self.student.bbox_head.num_classes
+
+    def check_alignment(self, cls_S: Sequence[Tensor], cls_T: Sequence[Tensor]) -> None:
+        """Fail with the levels, anchors per location and classes when the two heads do not align."""
+        head_S, head_T = self.student.bbox_head, self.teacher.bbox_head
+        desc = (lambda head, scores: f'{len(scores)} levels {[tuple(s.shape[-2:]) for s in scores]}, '
+                f'{getattr(head, "num_base_priors", 1)} anchors per location, {head.cls_out_channels} classes')
+        aligned = head_S.cls_out_channels == head_T.cls_out_channels and len(cls_S) == len(cls_T) and all(
+            s.shape == t.shape for s, t in zip(cls_S, cls_T))
+        if not aligned:
+            raise ValueError(
+                'Teacher and student dense heads do not align anchor by anchor: student has '
+                f'{desc(head_S, cls_S)}; teacher has {desc(head_T, cls_T)}. Use the same anchor_generator '
+                '(or point strides), FPN strides (neck num_outs / start_level) and num_classes for both.')
+
+    def forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None,
+                mode: str = 'tensor') -> Union[Dict[str, Tensor], SampleList, Tuple]:
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        return self.student(inputs, data_samples, mode)
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
+        head = self.student.bbox_head
+        feats = self.student.extract_feat(inputs)
+        outs = head(feats)
+        cls_T = self.teacher_forward(lambda: self.teacher.bbox_head(self.teacher.extract_feat(inputs))[0])
+        self.check_alignment(outs[0], cls_T)
+
+        batch_gt_instances, batch_gt_instances_ignore, batch_img_metas = unpack_gt_instances(data_samples)
+        losses, targets = self.student_loss_and_targets(head, outs, batch_gt_instances, batch_img_metas,
+                                                        batch_gt_instances_ignore)
+        num_imgs = inputs.size(0)
+        labels = labels_from_targets(targets, num_imgs) if targets is not None else None
+        if labels is None:
+            raise RuntimeError(f'{type(head).__name__}.get_targets returned no per-anchor labels; '
+                               'DenseHeadDistiller supports anchor heads (RetinaNet, ATSS, GFL) and FCOS-like heads.')
+        logits_S = flatten_level_logits(outs[0], head.cls_out_channels)
+        logits_T = flatten_level_logits(cls_T, head.cls_out_channels)
+        if labels.shape != logits_S.shape[:2]:
+            raise RuntimeError(f'{len(labels[0])} assigned labels per image for {logits_S.size(1)} anchors.')
+        rows_S, rows_T, rows_label, rows_weight = self.select_anchors(logits_S, logits_T, labels)
+        losses.update(self.compute_distill_losses(rows_S, rows_T, rows_label, rows_weight))
+        return losses
+
+    @staticmethod
+    def student_loss_and_targets(head, outs, batch_gt_instances, batch_img_metas, batch_gt_instances_ignore):
+        """The student head's own losses, plus the ``get_targets`` result computed on the way (one assignment).
+
+        ``get_targets`` is wrapped on this head instance only, for the duration of the call.
+        """
+        captured = []
+        original = head.get_targets
+
+        def get_targets(*args, **kwargs):
+            result = original(*args, **kwargs)
+            captured.append(result)
+            return result
+
+        head.get_targets = get_targets
+        try:
+            losses = head.loss_by_feat(*outs, batch_gt_instances, batch_img_metas, batch_gt_instances_ignore)
+        finally:
+            del head.get_targets
+        return losses, (captured[0] if captured else None)
+
+    def select_anchors(self, logits_S: Tensor, logits_T: Tensor,
+                       labels: Tensor) -> Tuple[Tensor, Tensor, Tensor, Optional[Tensor]]:
+        """Rows [M, C] of the selected anchors, their labels [M] and weights [M] (or None)."""
+        num_classes = logits_S.size(-1)
+        labels = labels.clone()
+        if self.background == 'ignore':
+            labels[labels >= num_classes] = -1
+        if self.anchor_selection == 'positive':
+            mask = (labels >= 0) & (labels < num_classes)
+        elif self.anchor_selection == 'topk':
+            score = logits_T.detach().max(-1).values
+            k = min(self.topk, score.size(1))
+            mask = torch.zeros_like(score, dtype=torch.bool)
+            mask.scatter_(1, score.topk(k, dim=1).indices, True)
+        else:
+            mask = torch.ones_like(labels, dtype=torch.bool)
+        rows_S, rows_T, rows_label = logits_S[mask], logits_T[mask], labels[mask]
+        weight = logits_T[mask].detach().float().max(-1).values.sigmoid() if self.weight_by_teacher_score else None
+        return rows_S, rows_T, rows_label, weight

@@ -1,0 +1,3 @@
+from .eval_teacher_hook import EvalTeacherHook
+
+__all__ = ['EvalTeacherHook']

@@ -1,0 +1,5 @@
+# Copyright (c) mmkd contributors. All rights reserved.
+from .checkpoint import load_trusted_local, register_trusted_local_loader
+from .setup_env import register_all_modules
+
+__all__ = ['load_trusted_local', 'register_trusted_local_loader', 'register_all_modules']

@@ -1,0 +1,137 @@
+# Copyright (c) mmkd contributors. All rights reserved.
+"""Forward+backward time and peak extra memory of every mmkd loss on a grid of (N rows, C classes).
+
+Each measurement runs in a fresh subprocess, so the peak memory of one loss does not hide another's. On CPU
+the peak is the growth of the process's maximum resident set during the first call, over the inputs; on CUDA it is
+``torch.cuda.max_memory_allocated`` over the inputs. A naive broadcast RKKD ([N, C, C] tensors through
+autograd) is included for comparison where it fits in ``--naive-limit-gb``.
+
+Usage:
+    python tools/analysis_tools/benchmark_losses.py [--device cpu|cuda] [--sizes 50000x80 256x1000 ...]
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+DEFAULT_SIZES = ['50000x80', '8192x80', '256x100', '256x1000', '1024x1000']
+LOSSES = {
+    'KD': dict(type='KDLoss', tau=4.0),
+    'DKD': dict(type='DKDLoss', warmup_epochs=0),
+    'DIST': dict(type='DISTLoss', tau=4.0),
+    'PLD': dict(type='PLDLoss', tau=4.0),
+    'RKKD (tanh)': dict(type='RankKendallLoss', form='tanh'),
+    'RKKD (product)': dict(type='RankKendallLoss', form='product'),
+    'RKKD (sign)': dict(type='RankKendallLoss', form='sign'),
+    'RKKD naive broadcast': 'naive',
+}
+
+
+def naive_rkkd(preds_S, preds_T, k: float = 1.0):
+    """The textbook broadcast implementation: autograd keeps several [N, C, C] tensors."""
+    import torch
+    from mmkd.losses import standardize
+    s, t = standardize(preds_S.float()), standardize(preds_T.float()).detach()
+    c = s.size(1)
+    ds = s[:, :, None] - s[:, None, :]
+    dt = t[:, :, None] - t[:, None, :]
+    tau = (torch.tanh(k * dt) * torch.tanh(k * ds)).sum((1, 2)) / (c * (c - 1))
+    return (1 - tau).mean()
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def measure(name: str, n: int, c: int, device: str, reps: int) -> dict:
+    """Run in the child process: time and peak memory of one loss at one size."""
+    import torch
+    from mmkd.registry import MODELS
+    from mmkd.utils import register_all_modules
+    register_all_modules()
+    torch.manual_seed(0)
+    cfg = LOSSES[name]
+    loss_fn = naive_rkkd if cfg == 'naive' else MODELS.build(cfg).to(device)
+    s = torch.randn(n, c, device=device, requires_grad=True)
+    t = torch.randn(n, c, device=device)
+    y = torch.randint(0, c, (n, ), device=device)
+    sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
+
+    def step():
+        s.grad = None
+        out = loss_fn(s, t) if cfg == 'naive' else loss_fn(s, t, y)
+        out.backward()
+        sync()
+
+    if device == 'cuda':
+        step()  # warm-up (kernels, allocator)
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        step()
+        peak = (torch.cuda.max_memory_allocated() - base) / 2**20
+    else:
+        base_rss = peak_rss_mb()
+        step()  # the first call sets the process's peak resident memory
+        peak = peak_rss_mb() - base_rss
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return dict(ms=statistics.median(times) * 1000, peak_mb=peak)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--sizes', nargs='+', default=DEFAULT_SIZES, help='NxC sizes')
+    parser.add_argument('--reps', type=int, default=5)
+    parser.add_argument('--threads', type=int, default=None, help='torch threads (CPU)')
+    parser.add_argument('--naive-limit-gb', type=float, default=8.0,
+                        help='skip the naive RKKD where 4 [N, C, C] float32 tensors exceed this')
+    parser.add_argument('--json', help='also write the rows to this JSON file')
+    parser.add_argument('--child', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        import torch
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        name, n, c = json.loads(args.child)
+        result = measure(name, n, c, args.device, args.reps)
+        print('RESULT ' + json.dumps(result))
+        return
+
+    rows = []
+    header = f"| loss | N | C | device | fwd+bwd ms | peak extra MB |\n|---|---:|---:|---|---:|---:|"
+    print(header)
+    for size in args.sizes:
+        n, c = (int(v) for v in size.lower().split('x'))
+        for name, cfg in LOSSES.items():
+            if cfg == 'naive' and 4 * 4 * n * c * c / 2**30 > args.naive_limit_gb:
+                print(f'| {name} | {n} | {c} | {args.device} | skipped (> {args.naive_limit_gb} GB) | |')
+                continue
+            cmd = [sys.executable, __file__, '--device', args.device, '--reps', str(args.reps),
+                   '--child', json.dumps([name, n, c])]
+            if args.threads:
+                cmd += ['--threads', str(args.threads)]
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+            line = [x for x in proc.stdout.splitlines() if x.startswith('RESULT ')]
+            if proc.returncode or not line:
+                print(f'| {name} | {n} | {c} | {args.device} | failed: {proc.stderr.strip().splitlines()[-1:]} | |')
+                continue
+            res = json.loads(line[0][7:])
+            rows.append(dict(loss=name, N=n, C=c, device=args.device, **res))
+            print(f"| {name} | {n} | {c} | {args.device} | {res['ms']:.1f} | {res['peak_mb']:.0f} |", flush=True)
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
