@@ -3,9 +3,11 @@
 import inspect
 import os.path as osp
 from collections import OrderedDict
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import torch
+from mmengine.config import Config, ConfigDict
+from mmengine.hub import get_config
 from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import CheckpointLoader
@@ -51,6 +53,26 @@ def build_distill_losses(cfgs: Optional[Dict[str, dict]]) -> nn.ModuleDict:
     return losses
 
 
+def resolve_model_cfg(cfg: dict) -> dict:
+    """A model config, or ``dict(cfg_path=PATH, **overrides)``: the ``model`` of another config file with the
+    overrides merged in (as MMRazor does). PATH is ``mmdet::retinanet/retinanet_r50_fpn_1x_coco.py`` (a config
+    shipped with a package), or a file path relative to the working directory or to the mmkd repository."""
+    cfg = cfg.to_dict() if isinstance(cfg, ConfigDict) else dict(cfg)
+    path = cfg.pop('cfg_path', None)
+    if path is None:
+        return ConfigDict(cfg)  # mmdet reads train_cfg / test_cfg by attribute
+    if '::' in path:
+        model = get_config(path).model
+    else:
+        candidates = [path, osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), path)]
+        found = next((p for p in candidates if osp.isfile(p)), None)
+        if found is None:
+            raise FileNotFoundError(f'cfg_path {path} not found (looked in {candidates}).')
+        model = Config.fromfile(found).model
+    model = model.to_dict() if isinstance(model, ConfigDict) else dict(model)
+    return ConfigDict(Config._merge_a_into_b(cfg, model))
+
+
 def extract_state_dict(checkpoint: Any, path: str) -> Dict[str, Tensor]:
     """The weights inside a checkpoint: MMEngine (``state_dict``), RepDistiller/mdistiller (``model``) or a
     bare state dict; a ``module.`` prefix (DataParallel) is removed."""
@@ -76,12 +98,15 @@ class BaseDistiller(BaseModel):
     ``student.``-prefixed keys.
 
     Args:
-        student (dict): Student model config.
-        teacher (dict): Teacher model config.
+        student (dict): Student model config (or ``dict(cfg_path=..., **overrides)``, see
+            :func:`resolve_model_cfg`).
+        teacher (dict): Teacher model config (same forms).
         teacher_ckpt (str, optional): Teacher weights; required to train.
         teacher_strict (bool): Fail when the teacher checkpoint has missing or unexpected keys (the keys are
             listed). Defaults to True.
         distill_losses (dict): Named distillation losses, see :func:`build_distill_losses`.
+        drop_student_losses (Sequence[str]): Student loss terms to leave out, e.g. ``['loss_cls']`` when PLD
+            replaces a detector head's cross-entropy. Defaults to none.
         data_preprocessor (dict, optional): Defaults to the student's own data preprocessor (the teacher gets
             the same inputs).
         init_cfg (dict, optional): Initialisation config.
@@ -93,13 +118,15 @@ class BaseDistiller(BaseModel):
                  teacher_ckpt: Optional[str] = None,
                  teacher_strict: bool = True,
                  distill_losses: Optional[Dict[str, dict]] = None,
+                 drop_student_losses: Sequence[str] = (),
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.student = MODELS.build(student)
+        self.drop_student_losses = tuple(drop_student_losses)
+        self.student = MODELS.build(resolve_model_cfg(student))
         if data_preprocessor is None and hasattr(self.student, 'data_preprocessor'):
             self.data_preprocessor = self.student.data_preprocessor
-        teacher_model = MODELS.build(teacher)
+        teacher_model = MODELS.build(resolve_model_cfg(teacher))
         teacher_model.requires_grad_(False)
         teacher_model.eval()
         self._teacher = [teacher_model]  # a list hides it from nn.Module's registration
@@ -182,6 +209,14 @@ class BaseDistiller(BaseModel):
         return self
 
     # ---------------------------------------------------------------- losses
+    def without_dropped(self, student_losses: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """The student's own loss terms minus ``drop_student_losses`` (a missing name is an error)."""
+        missing = [k for k in self.drop_student_losses if k not in student_losses]
+        if missing:
+            raise KeyError(f'drop_student_losses names {missing}, but the student losses are '
+                           f'{sorted(student_losses)}.')
+        return {k: v for k, v in student_losses.items() if k not in self.drop_student_losses}
+
     def compute_distill_losses(self, preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor] = None,
                                weight: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Every distillation term under its own name; a non-finite value stops with the loss and iteration."""

@@ -57,6 +57,6 @@ class ClassificationDistiller(BaseDistiller):
         logits_T = self.teacher_forward(self.teacher, inputs, mode='tensor')
         logits_S = self.student(inputs, mode='tensor')
         labels = stack_labels(data_samples, logits_S.device)
-        losses = {name: loss(logits_S, labels) for name, loss in self.student_losses.items()}
+        losses = self.without_dropped({name: loss(logits_S, labels) for name, loss in self.student_losses.items()})
         losses.update(self.compute_distill_losses(logits_S, logits_T, labels))
         return losses

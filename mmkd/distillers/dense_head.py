@@ -129,6 +129,7 @@ class DenseHeadDistiller(BaseDistiller):
         if labels.shape != logits_S.shape[:2]:
             raise RuntimeError(f'{len(labels[0])} assigned labels per image for {logits_S.size(1)} anchors.')
         rows_S, rows_T, rows_label, rows_weight = self.select_anchors(logits_S, logits_T, labels)
+        losses = self.without_dropped(losses)
         losses.update(self.compute_distill_losses(rows_S, rows_T, rows_label, rows_weight))
         return losses
 

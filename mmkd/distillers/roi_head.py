@@ -122,5 +122,6 @@ class RoIHeadDistiller(BaseDistiller):
             cls_S, cls_T, labels = cls_S[keep], cls_T[keep], labels[keep]
         if self.background_column == 'drop':
             cls_S, cls_T = cls_S[:, :num_classes], cls_T[:, :num_classes]
+        losses = self.without_dropped(losses)
         losses.update(self.compute_distill_losses(cls_S, cls_T, labels))
         return losses

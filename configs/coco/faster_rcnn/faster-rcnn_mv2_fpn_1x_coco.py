@@ -1,0 +1,15 @@
+# Student alone: Faster R-CNN MobileNetV2-FPN 1x (P2-P6 like the teacher). ImageNet initialisation as in
+# configs/coco/retinanet/retinanet_mv2_fpn_1x_coco.py.
+_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
+default_scope = 'mmkd'
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='MobileNetV2',
+        out_indices=(1, 2, 4, 6),  # strides 4, 8, 16, 32 with 24, 32, 96, 320 channels
+        act_cfg=dict(type='ReLU6'),
+        norm_cfg=dict(type='BN', requires_grad=True),
+        norm_eval=True,
+        init_cfg=dict(type='Pretrained', checkpoint='data/pretrained/mobilenet_v2_mmdet.pth')),
+    neck=dict(in_channels=[24, 32, 96, 320]))
