@@ -20,7 +20,7 @@ MMKD_CACHE="${MMKD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmkd}"
 MMCV_VERSION="2.1.0"
 
 inputs_hash() {
-  { echo "$TORCH_SPEC"; cat requirements/*.txt setup.py tools/setup_env.sh; } | sha256sum | cut -c1-16
+  { echo "$TORCH_SPEC"; "$PYTHON" --version 2>&1; cat requirements/*.txt setup.py tools/setup_env.sh; } | sha256sum | cut -c1-16
 }
 STAMP="$VENV/.mmkd-stack-$(inputs_hash)"
 if [ -f "$STAMP" ]; then
@@ -34,9 +34,20 @@ fi
 PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q --upgrade "pip>=23.1"
+# Exact versions of the tested environment; another torch (TORCH_SPEC) drops the torch pin.
+CONSTRAINTS="$VENV/mmkd-constraints.txt"
+if [ "$("$PY" -c 'import sys; print(sys.version_info[:2] == (3, 11))')" != True ]; then
+  echo "[mmkd] Python is not 3.11: installing from the version ranges only (pins are for 3.11)"
+  : > "$CONSTRAINTS"
+elif [ "$TORCH_SPEC" = "torch==2.13.0" ]; then
+  cp requirements/constraints.txt "$CONSTRAINTS"
+else
+  grep -v -E '^(torch|numpy)==' requirements/constraints.txt > "$CONSTRAINTS"
+fi
+PIP_INSTALL=("${PIP[@]}" install -q -c "$CONSTRAINTS")
 
 echo "[mmkd] installing torch ($TORCH_SPEC) and build tools"
-"${PIP[@]}" install -q -r requirements/build.txt "$TORCH_SPEC"
+"${PIP_INSTALL[@]}" -r requirements/build.txt "$TORCH_SPEC"
 
 # torchvision from PyPI is a CUDA build that breaks beside the CPU torch (every mmengine Runner crashes in
 # collect_env with "operator torchvision::nms does not exist"); mmkd does not need it.
@@ -47,7 +58,7 @@ if "$PY" -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('torch
   fi
 fi
 
-"${PIP[@]}" install -q mmengine==0.10.7 "pycocotools>=2.0.7"
+"${PIP_INSTALL[@]}" mmengine==0.10.7 "pycocotools>=2.0.7"
 
 TORCH_VERSION="$("$PY" -c 'import torch; print(torch.__version__)')"
 PY_TAG="$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
@@ -67,11 +78,11 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
   fi
   "${PIP[@]}" install -q --no-deps --force-reinstall "$WHEEL_DIR"/mmcv-$MMCV_VERSION-*.whl
   # mmcv's own light dependencies (the wheel was installed without them).
-  "${PIP[@]}" install -q addict packaging pyyaml yapf "opencv-python>=3" Pillow
+  "${PIP_INSTALL[@]}" addict packaging pyyaml yapf "opencv-python>=3" Pillow
 fi
 
 echo "[mmkd] installing mmdet, mmkd (editable) and the test tools"
-"${PIP[@]}" install -q -r requirements/runtime.txt -r requirements/tests.txt
+"${PIP_INSTALL[@]}" -r requirements/runtime.txt -r requirements/tests.txt
 "${PIP[@]}" install -q --no-build-isolation --no-deps -e .
 
 "$PY" -c "import mmcv.ops, mmdet, mmkd; print('[mmkd] stack ready: mmkd', mmkd.__version__)"
