@@ -2,7 +2,7 @@
 """mmkd: Plackett-Luce (PLD) and Kendall-tau (RKKD) ranking distillation for OpenMMLab."""
 import re
 from importlib import metadata
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 from .version import __version__
 
@@ -25,12 +25,14 @@ def _release(version: str) -> Tuple[int, ...]:
     return tuple(int(part or 0) for part in match.groups())
 
 
-def check_stack(get_version: Callable[[str], str] = metadata.version) -> None:
+def check_stack(get_version: Optional[Callable[[str], str]] = None) -> None:
     """Raise ImportError naming every installed vs. required version that does not fit.
 
     Args:
-        get_version (Callable): Returns the installed version of a distribution (for tests).
+        get_version (Callable, optional): Returns the installed version of a distribution; defaults to
+            :func:`importlib.metadata.version`.
     """
+    get_version = get_version or metadata.version
     problems = []
     for dist, (low, high, pin) in REQUIRED_STACK.items():
         try:

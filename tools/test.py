@@ -13,7 +13,8 @@ from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmkd.utils import register_all_modules
+from mmkd.datasets.coco_check import check_coco_config
+from mmkd.utils import register_all_modules, setup_cpu_distributed
 
 
 def parse_args():
@@ -86,6 +87,7 @@ def main():
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
     cfg.load_from = args.checkpoint
+    setup_cpu_distributed(cfg)
 
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
@@ -98,6 +100,8 @@ def main():
         while 'dataset' in test_data_cfg:
             test_data_cfg = test_data_cfg['dataset']
         test_data_cfg.pipeline = cfg.tta_pipeline
+
+    check_coco_config(cfg, 'test')  # a broken annotation file fails now, with its name
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

@@ -5,12 +5,14 @@ import logging
 import os
 import os.path as osp
 
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmkd.utils import register_all_modules
+from mmkd.datasets.coco_check import check_coco_config
+from mmkd.utils import register_all_modules, setup_cpu_distributed
 
 
 def parse_args():
@@ -53,17 +55,17 @@ def parse_args():
 def enable_amp(cfg: Config) -> None:
     """Switch the config to mixed precision: fp16 with dynamic loss scaling on GPU, bf16 on CPU."""
     optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if optim_wrapper == 'AmpOptimWrapper':
+    if optim_wrapper in ('AmpOptimWrapper', 'mmkd.CPUAmpOptimWrapper', 'CPUAmpOptimWrapper'):
         print_log('AMP training is already enabled in your config.', logger='current', level=logging.WARNING)
         return
     if optim_wrapper != 'OptimWrapper':
         raise ValueError(f'--amp is only supported with optim_wrapper.type=OptimWrapper, got {optim_wrapper}.')
-    import torch
-    cfg.optim_wrapper.type = 'AmpOptimWrapper'
     if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
-    else:
-        cfg.optim_wrapper.dtype = 'bfloat16'  # CPU autocast supports bfloat16; no loss scaling needed
+    else:  # mmengine's AmpOptimWrapper needs a GPU: bfloat16 autocast on CPU
+        cfg.optim_wrapper.type = 'mmkd.CPUAmpOptimWrapper'
+
 
 
 def main():
@@ -83,6 +85,7 @@ def main():
 
     if args.amp:
         enable_amp(cfg)
+    setup_cpu_distributed(cfg)
 
     if args.auto_scale_lr:
         if 'auto_scale_lr' in cfg and 'enable' in cfg.auto_scale_lr and 'base_batch_size' in cfg.auto_scale_lr:
@@ -97,6 +100,8 @@ def main():
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+
+    check_coco_config(cfg, 'train')  # a broken annotation file fails now, with its name
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

@@ -9,7 +9,7 @@ from mmengine.dataset import BaseDataset
 
 from mmkd.registry import DATASETS
 
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp', '.JPEG')
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')
 
 
 @DATASETS.register_module()
@@ -56,6 +56,9 @@ class ImageNet(BaseDataset):
         for label, name in enumerate(classes):
             for root, _, files in sorted(os.walk(osp.join(img_dir, name))):
                 for fname in sorted(files):
-                    if fname.endswith(IMG_EXTENSIONS):
+                    if fname.lower().endswith(IMG_EXTENSIONS):
                         data_list.append(dict(img_path=osp.join(root, fname), gt_label=label))
+        if not data_list:
+            raise FileNotFoundError(f'ImageNet: no images ({", ".join(IMG_EXTENSIONS)}) in the class folders of '
+                                    f'{img_dir}.')
         return data_list

@@ -127,8 +127,10 @@ def generate_synthetic_coco(root: str,
                              size_range=list(size_range), max_objects=max_objects, seed=seed, version=1),
                         sort_keys=True)
     marker = osp.join(root, '.params')
-    if osp.isfile(marker) and open(marker).read() == params:
-        return root
+    if osp.isfile(marker):
+        with open(marker) as f:
+            if f.read() == params:
+                return root
     rng = np.random.default_rng(int(hashlib.sha256(params.encode()).hexdigest()[:8], 16))
     os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
     for split, num, first in (('train', num_train, 1), ('val', num_val, 1_000_000)):

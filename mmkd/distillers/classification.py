@@ -39,6 +39,10 @@ class ClassificationDistiller(BaseDistiller):
         if student_losses is None:
             student_losses = dict(loss_cls=dict(type='CrossEntropyLoss', loss_weight=1.0))
         self.student_losses = build_distill_losses(student_losses)
+        num_S, num_T = getattr(self.student, 'num_classes', None), getattr(self.teacher, 'num_classes', None)
+        if num_S is not None and num_T is not None and num_S != num_T:
+            raise ValueError(f'The teacher predicts {num_T} classes and the student {num_S}: logit distillation '
+                             'needs the same classes. Set num_classes of both models to the dataset\'s.')
 
     def convert_teacher_state_dict(self, state):
         if isinstance(self.teacher, ImageClassifier):

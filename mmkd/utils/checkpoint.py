@@ -18,7 +18,7 @@ import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
-def load_trusted_local(filename: str, map_location: Optional[str] = None) -> dict:
+def load_from_trusted_local(filename: str, map_location: Optional[str] = None) -> dict:
     """Load a local checkpoint file written by MMEngine / PyTorch.
 
     Args:
@@ -35,5 +35,5 @@ def load_trusted_local(filename: str, map_location: Optional[str] = None) -> dic
 
 
 def register_trusted_local_loader() -> None:
-    """Make :func:`load_trusted_local` mmengine's loader for local paths (idempotent)."""
-    CheckpointLoader.register_scheme(prefixes='', force=True)(load_trusted_local)
+    """Make :func:`load_from_trusted_local` (logged as the "trusted_local" backend) mmengine's loader for local paths (idempotent)."""
+    CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_trusted_local)

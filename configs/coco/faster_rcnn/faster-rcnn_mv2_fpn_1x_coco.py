@@ -7,9 +7,9 @@ model = dict(
     backbone=dict(
         _delete_=True,
         type='MobileNetV2',
-        out_indices=(1, 2, 4, 6),  # strides 4, 8, 16, 32 with 24, 32, 96, 320 channels
+        out_indices=(1, 2, 4, 7),  # strides 4, 8, 16, 32 with 24, 32, 96, 1280 channels (every layer used)
         act_cfg=dict(type='ReLU6'),
         norm_cfg=dict(type='BN', requires_grad=True),
         norm_eval=True,
         init_cfg=dict(type='Pretrained', checkpoint='data/pretrained/mobilenet_v2_mmdet.pth')),
-    neck=dict(in_channels=[24, 32, 96, 320]))
+    neck=dict(in_channels=[24, 32, 96, 1280]))

@@ -9,9 +9,9 @@ model = dict(
     backbone=dict(
         _delete_=True,
         type='MobileNetV2',
-        out_indices=(2, 4, 6),  # strides 8, 16, 32 with 32, 96, 320 channels
+        out_indices=(2, 4, 7),  # strides 8, 16, 32 with 32, 96, 1280 channels (every layer used)
         act_cfg=dict(type='ReLU6'),
         norm_cfg=dict(type='BN', requires_grad=True),
         norm_eval=True,
         init_cfg=dict(type='Pretrained', checkpoint='data/pretrained/mobilenet_v2_mmdet.pth')),
-    neck=dict(in_channels=[32, 96, 320], start_level=0))
+    neck=dict(in_channels=[32, 96, 1280], start_level=0))

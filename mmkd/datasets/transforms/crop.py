@@ -49,7 +49,8 @@ class RandomCropPad(BaseTransform):
 @TRANSFORMS.register_module()
 class RandomResizedCrop(BaseTransform):
     """Inception-style crop (the ImageNet recipe): a random area in ``scale`` and aspect ratio in ``ratio``,
-    resized to ``size``; falls back to a center crop after 10 tries.
+    resized to ``size``; after 10 failed tries, the
+    centred whole image clamped to ``ratio`` (as torchvision).
 
     Args:
         size (int | tuple): Output (h, w).
@@ -70,7 +71,14 @@ class RandomResizedCrop(BaseTransform):
             cw, ch = int(round(math.sqrt(target * aspect))), int(round(math.sqrt(target / aspect)))
             if 0 < cw <= w and 0 < ch <= h:
                 return np.random.randint(0, h - ch + 1), np.random.randint(0, w - cw + 1), ch, cw
-        ch, cw = min(h, w), min(h, w)
+        # fallback (as torchvision): the whole image, clamped to the allowed aspect ratios, centred
+        in_ratio = w / h
+        if in_ratio < min(self.ratio):
+            cw, ch = w, int(round(w / min(self.ratio)))
+        elif in_ratio > max(self.ratio):
+            ch, cw = h, int(round(h * max(self.ratio)))
+        else:
+            cw, ch = w, h
         return (h - ch) // 2, (w - cw) // 2, ch, cw
 
     def transform(self, results: dict) -> dict:

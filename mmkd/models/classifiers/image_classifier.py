@@ -20,7 +20,7 @@ class ImageClassifier(BaseModel):
             item is one, as mmdet backbones do).
         num_classes (int): Number of classes.
         in_channels (int, optional): Channels of the last feature map; read from ``backbone.out_channels``
-            when omitted.
+            (or ``feat_dim`` of mmdet's ResNet) when omitted.
         loss_cls (dict): Config of the classification loss. Defaults to cross-entropy.
         data_preprocessor (dict, optional): Normalisation etc., e.g. ``ImgDataPreprocessor``.
         init_cfg (dict, optional): Initialisation config.
@@ -36,8 +36,9 @@ class ImageClassifier(BaseModel):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         if in_channels is None:
-            in_channels = getattr(self.backbone, 'out_channels', None)
-            if in_channels is None:
+            # mmkd backbones declare out_channels; mmdet's ResNet has feat_dim
+            in_channels = getattr(self.backbone, 'out_channels', getattr(self.backbone, 'feat_dim', None))
+            if not isinstance(in_channels, int):
                 raise ValueError(f'ImageClassifier: set in_channels, {type(self.backbone).__name__} does not '
                                  'declare out_channels.')
         self.num_classes = num_classes

@@ -1,0 +1,2 @@
+_base_ = '../_base_/classifier.py'
+model = dict(backbone=dict(depth=34), in_channels=512)

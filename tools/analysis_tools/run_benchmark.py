@@ -1,0 +1,86 @@
+# Copyright (c) mmkd contributors. All rights reserved.
+"""Train a teacher once, then every method config for several seeds, with tools/train.py.
+
+Runs are ordered seed by seed (all methods for the first seed, then the next), so an interrupted benchmark
+still has complete rows; finished runs (a final checkpoint in their work dir) are skipped on a re-run.
+Work dirs: ``WORK/teacher`` and ``WORK/<method>/seed<S>``. Collect them with ``collect_results.py``.
+
+Example (Fashion-MNIST, the data of the Debian package dataset-fashion-mnist):
+    python tools/analysis_tools/run_benchmark.py fashion_mnist --data-root /usr/share/datasets/fashion-mnist
+"""
+import argparse
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+BENCHMARKS = {
+    'fashion_mnist': dict(
+        teacher=('configs/fashion_mnist/models/resnet20.py', 4),
+        methods={
+            'CE': ('configs/fashion_mnist/models/resnet8.py', 1),
+            'KD': ('configs/fashion_mnist/kd.py', 1),
+            'KD+RKKD (tanh)': ('configs/fashion_mnist/kd_rkkd.py', 1),
+            'KD+RKKD (product)': ('configs/fashion_mnist/kd_rkkd_product.py', 1),
+            'KD+RKKD (sign)': ('configs/fashion_mnist/kd_rkkd_sign.py', 1),
+            'DKD': ('configs/fashion_mnist/dkd.py', 1),
+            'DKD+RKKD': ('configs/fashion_mnist/dkd_rkkd.py', 1),
+            'DIST': ('configs/fashion_mnist/dist.py', 1),
+            'DIST+RKKD': ('configs/fashion_mnist/dist_rkkd.py', 1),
+            'PLD': ('configs/fashion_mnist/pld.py', 1),
+        },
+        data_keys=('train_dataloader.dataset.data_root', 'val_dataloader.dataset.data_root',
+                   'test_dataloader.dataset.data_root')),
+}
+
+
+def slug(method: str) -> str:
+    return method.lower().replace('+', '_').replace(' ', '').replace('(', '_').replace(')', '')
+
+
+def train(config: str, work_dir: str, epochs: int, options: list) -> None:
+    if osp.isfile(osp.join(work_dir, f'epoch_{epochs}.pth')):
+        print(f'[bench] done already: {work_dir}', flush=True)
+        return
+    cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work_dir, '--cfg-options', *options]
+    print(f'[bench] {" ".join(cmd)}', flush=True)
+    start = time.time()
+    os.makedirs(work_dir, exist_ok=True)
+    with open(osp.join(work_dir, 'run.log'), 'w') as log:
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    if proc.returncode:
+        sys.exit(f'[bench] failed ({proc.returncode}); see {work_dir}/run.log')
+    print(f'[bench]   {(time.time() - start) / 60:.1f} min', flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('benchmark', choices=sorted(BENCHMARKS))
+    parser.add_argument('--data-root', help='dataset folder (overrides the configs)')
+    parser.add_argument('--work-dir', help='defaults to work_dirs/<benchmark>')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--methods', nargs='+', help='a subset of the methods')
+    parser.add_argument('--cfg-options', nargs='+', default=[], help='extra options for every run')
+    args = parser.parse_args()
+
+    bench = BENCHMARKS[args.benchmark]
+    work = osp.abspath(args.work_dir or osp.join('work_dirs', args.benchmark))
+    data = [f'{key}={args.data_root}' for key in bench['data_keys']] if args.data_root else []
+    teacher_cfg, teacher_epochs = bench['teacher']
+    teacher_dir = osp.join(work, 'teacher')
+    train(teacher_cfg, teacher_dir, teacher_epochs, data + ['randomness.seed=0'] + args.cfg_options)
+    teacher_ckpt = osp.join(teacher_dir, f'epoch_{teacher_epochs}.pth')
+    methods = {k: v for k, v in bench['methods'].items() if not args.methods or k in args.methods}
+    for seed in args.seeds:
+        for method, (config, epochs) in methods.items():
+            options = data + [f'randomness.seed={seed}'] + args.cfg_options
+            if 'models/' not in config:
+                options.append(f'model.teacher_ckpt={teacher_ckpt}')
+            train(config, osp.join(work, slug(method), f'seed{seed}'), epochs, options)
+
+
+if __name__ == '__main__':
+    main()
