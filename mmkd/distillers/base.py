@@ -227,8 +227,11 @@ class BaseDistiller(BaseModel):
                     else loss(preds_S, preds_T)
             except FloatingPointError as exc:
                 hub = MessageHub.get_current_instance()
+                it, epoch = hub.get_info('iter'), hub.get_info('epoch')
+                where = f' at iteration {it + 1}' if it is not None else ''  # 1-based, as in the training log
+                where += f' (epoch {epoch + 1})' if epoch is not None else ''
                 raise FloatingPointError(
-                    f'{name} at iteration {hub.get_info("iter")} (epoch {hub.get_info("epoch")}): {exc} '
+                    f'{name}{where}: {exc} '
                     'Training stopped; the checkpoints already saved in the work_dir are kept.') from exc
         return losses
 

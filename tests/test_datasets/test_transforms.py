@@ -1,4 +1,5 @@
 """mmkd's classification transforms: RandomCropPad, RandomResizedCrop, ResizeShortEdge, PackClsInputs."""
+import mmcv
 import numpy as np
 import pytest
 import torch
@@ -48,7 +49,8 @@ def test_random_resized_crop_falls_back_to_center():
     img = image(40, 60)
     t = RandomResizedCrop(size=40, scale=(1.0, 1.0), ratio=(3.0, 3.0))  # a 3:1 crop of the whole area never fits
     out = t(dict(img=img))
-    np.testing.assert_array_equal(out['img'], img[:, 10:50])  # the centred 40x40 square, no resize needed
+    # as torchvision: the whole width, clamped to the 3:1 ratio (60 x 20), centred, then resized
+    np.testing.assert_array_equal(out['img'], mmcv.imresize(img[10:30, :], (40, 40)))
 
 
 @pytest.mark.parametrize('hw,out_hw', [((300, 400), (256, 341)), ((400, 300), (341, 256)), ((128, 128), (256, 256)),

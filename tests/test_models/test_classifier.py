@@ -60,10 +60,12 @@ def test_predict_mode(resnet8):
         resnet8(x, mode='features')
 
 
-def test_in_channels_required_without_out_channels():
+def test_in_channels_from_the_backbone_or_required():
+    assert build(dict(RESNET, depth=18)).fc.in_features == 512  # mmdet ResNet's feat_dim
+    assert build(dict(RESNET, depth=50)).fc.in_features == 2048
     with pytest.raises(ValueError, match='set in_channels'):
-        build(dict(RESNET, depth=18))
-    assert build(dict(RESNET, depth=18), in_channels=512).fc.in_features == 512
+        build(dict(type='MobileNetV2', out_indices=(7, )))  # mmdet's: declares neither
+    assert build(dict(type='MobileNetV2', out_indices=(7, )), in_channels=1280).fc.in_features == 1280
 
 
 def test_convert_state_dict_mapping():

@@ -21,24 +21,50 @@ BENCHMARKS = {
     'fashion_mnist': dict(
         teacher=('configs/fashion_mnist/models/resnet20.py', 4),
         methods={
-            'CE': ('configs/fashion_mnist/models/resnet8.py', 1),
-            'KD': ('configs/fashion_mnist/kd.py', 1),
-            'KD+RKKD (tanh)': ('configs/fashion_mnist/kd_rkkd.py', 1),
-            'KD+RKKD (product)': ('configs/fashion_mnist/kd_rkkd_product.py', 1),
-            'KD+RKKD (sign)': ('configs/fashion_mnist/kd_rkkd_sign.py', 1),
-            'DKD': ('configs/fashion_mnist/dkd.py', 1),
-            'DKD+RKKD': ('configs/fashion_mnist/dkd_rkkd.py', 1),
-            'DIST': ('configs/fashion_mnist/dist.py', 1),
-            'DIST+RKKD': ('configs/fashion_mnist/dist_rkkd.py', 1),
-            'PLD': ('configs/fashion_mnist/pld.py', 1),
+            'CE': ('configs/fashion_mnist/models/resnet8.py', 1, False),
+            'KD': ('configs/fashion_mnist/kd.py', 1, True),
+            'KD+RKKD (tanh)': ('configs/fashion_mnist/kd_rkkd.py', 1, True),
+            'KD+RKKD (product)': ('configs/fashion_mnist/kd_rkkd_product.py', 1, True),
+            'KD+RKKD (sign)': ('configs/fashion_mnist/kd_rkkd_sign.py', 1, True),
+            'DKD': ('configs/fashion_mnist/dkd.py', 1, True),
+            'DKD+RKKD': ('configs/fashion_mnist/dkd_rkkd.py', 1, True),
+            'DIST': ('configs/fashion_mnist/dist.py', 1, True),
+            'DIST+RKKD': ('configs/fashion_mnist/dist_rkkd.py', 1, True),
+            'PLD': ('configs/fashion_mnist/pld.py', 1, True),
         },
         data_keys=('train_dataloader.dataset.data_root', 'val_dataloader.dataset.data_root',
                    'test_dataloader.dataset.data_root')),
 }
 
 
+def prepare_synthetic_coco(args) -> None:
+    """Generate the benchmark-size shapes set and convert the ImageNet MobileNetV2 weights (--mv2-weights)."""
+    sys.path.insert(0, ROOT)
+    from mmkd.datasets.synthetic_coco import generate_synthetic_coco
+    generate_synthetic_coco(osp.join(ROOT, 'data/synthetic_coco_bench'), num_train=480, num_val=120, num_classes=4,
+                            size_range=(128, 224), seed=0)
+    dst = osp.join(ROOT, 'data/pretrained/mobilenet_v2_mmdet.pth')
+    if not osp.isfile(dst):
+        if not args.mv2_weights:
+            sys.exit('[bench] --mv2-weights: torchvision ImageNet MobileNetV2 weights (mobilenet_v2-b0353104.pth)')
+        subprocess.run([sys.executable, 'tools/model_converters/mobilenetv2_torchvision_to_mmdet.py',
+                        args.mv2_weights, dst], cwd=ROOT, check=True)
+
+
+BENCHMARKS['synthetic_coco'] = dict(
+    prepare=prepare_synthetic_coco,
+    teacher=('configs/synthetic_coco/retinanet_r18_fpn_teacher.py', 18),
+    methods={
+        'student alone': ('configs/synthetic_coco/retinanet_mv2_fpn_student.py', 6, False),
+        'KD': ('configs/synthetic_coco/kd_r18_mv2.py', 6, True),
+        'KD+RKKD': ('configs/synthetic_coco/kd_rkkd_r18_mv2.py', 6, True),
+        'PLD': ('configs/synthetic_coco/pld_r18_mv2.py', 6, True),
+    },
+    data_keys=())
+
+
 def slug(method: str) -> str:
-    return method.lower().replace('+', '_').replace(' ', '').replace('(', '_').replace(')', '')
+    return method.lower().replace('+', '_').replace(' ', '_').replace('(', '').replace(')', '')
 
 
 def train(config: str, work_dir: str, epochs: int, options: list) -> None:
@@ -64,9 +90,12 @@ def main():
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--methods', nargs='+', help='a subset of the methods')
     parser.add_argument('--cfg-options', nargs='+', default=[], help='extra options for every run')
+    parser.add_argument('--mv2-weights', help='synthetic_coco: torchvision MobileNetV2 ImageNet weights')
     args = parser.parse_args()
 
     bench = BENCHMARKS[args.benchmark]
+    if 'prepare' in bench:
+        bench['prepare'](args)
     work = osp.abspath(args.work_dir or osp.join('work_dirs', args.benchmark))
     data = [f'{key}={args.data_root}' for key in bench['data_keys']] if args.data_root else []
     teacher_cfg, teacher_epochs = bench['teacher']
@@ -75,9 +104,9 @@ def main():
     teacher_ckpt = osp.join(teacher_dir, f'epoch_{teacher_epochs}.pth')
     methods = {k: v for k, v in bench['methods'].items() if not args.methods or k in args.methods}
     for seed in args.seeds:
-        for method, (config, epochs) in methods.items():
+        for method, (config, epochs, distilled) in methods.items():
             options = data + [f'randomness.seed={seed}'] + args.cfg_options
-            if 'models/' not in config:
+            if distilled:
                 options.append(f'model.teacher_ckpt={teacher_ckpt}')
             train(config, osp.join(work, slug(method), f'seed{seed}'), epochs, options)
 

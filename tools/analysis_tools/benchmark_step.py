@@ -1,0 +1,102 @@
+# Copyright (c) mmkd contributors. All rights reserved.
+"""Training-step overhead of a distiller: time(distiller step) / (time(student step) + time(teacher forward)).
+
+The ratio isolates what distillation itself costs (the losses, target capture, anchor selection): 1.00 means
+free. Each of the three is timed over ``--iters`` iterations (after warm-up) on the same random batch: the
+student's own loss + backward, the teacher's backbone + neck + head forward under ``no_grad``, and the
+distiller's loss + backward. Works for detection configs (inputs from ``mmdet.testing.demo_mm_inputs``) and
+classification configs.
+
+Example:
+    python tools/analysis_tools/benchmark_step.py configs/coco/retinanet_distill/pld_r50_mv2_fpn_1x_coco.py \
+        --device cuda --batch 2 --size 800 1216
+"""
+import argparse
+import statistics
+import time
+
+import torch
+from mmengine.config import Config
+from mmengine.structures import BaseDataElement
+
+from mmkd.registry import MODELS
+from mmkd.utils import register_all_modules
+
+
+def make_batch(model, batch: int, size, num_classes: int, detection: bool):
+    if detection:
+        from mmdet.testing import demo_mm_inputs
+        packed = demo_mm_inputs(batch_size=batch, image_shapes=[(3, *size)] * batch, num_items=[5] * batch,
+                                num_classes=num_classes)
+    else:
+        packed = dict(inputs=[torch.randint(0, 256, (3, *size), dtype=torch.uint8) for _ in range(batch)],
+                      data_samples=[BaseDataElement(gt_label=torch.tensor([i % num_classes])) for i in range(batch)])
+    return model.data_preprocessor(packed, True)
+
+
+def timed(fn, iters: int, sync) -> float:
+    fn()
+    fn()  # warm-up
+    sync()
+    times = []
+    for _ in range(iters):
+        start = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='a distillation config')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument('--size', type=int, nargs=2, default=[512, 512], help='input H W')
+    parser.add_argument('--iters', type=int, default=10)
+    args = parser.parse_args()
+
+    register_all_modules()
+    cfg = Config.fromfile(args.config)
+    model = MODELS.build(cfg.model).to(args.device)
+    model.teacher_loaded = True  # random teacher weights: the timing does not depend on them
+    model.train()
+    detection = hasattr(model.student, 'bbox_head') or hasattr(model.student, 'roi_head')
+    head = getattr(model.student, 'bbox_head', None) or getattr(getattr(model.student, 'roi_head', None),
+                                                                 'bbox_head', None)
+    num_classes = head.num_classes if head is not None else model.student.num_classes
+    data = make_batch(model, args.batch, args.size, num_classes, detection)
+    sync = torch.cuda.synchronize if args.device.startswith('cuda') else (lambda: None)
+
+    def backward(losses):
+        total = sum(v.sum() if not isinstance(v, list) else sum(x.sum() for x in v)
+                    for k, v in losses.items() if 'loss' in k)
+        total.backward()
+        model.zero_grad(set_to_none=True)
+
+    def student_step():
+        backward(model.student(**data, mode='loss'))
+
+    def teacher_forward():
+        if detection and hasattr(model.teacher, 'bbox_head'):
+            model.teacher_forward(lambda: model.teacher.bbox_head(model.teacher.extract_feat(data['inputs'])))
+        elif detection:
+            model.teacher_forward(lambda: model.teacher.extract_feat(data['inputs']))
+        else:
+            model.teacher_forward(model.teacher, data['inputs'], mode='tensor')
+
+    def distill_step():
+        backward(model(**data, mode='loss'))
+
+    t_s = timed(student_step, args.iters, sync)
+    t_t = timed(teacher_forward, args.iters, sync)
+    t_d = timed(distill_step, args.iters, sync)
+    losses = ', '.join(model.distill_losses.keys())
+    print('| config | device | batch x size | student step ms | teacher fwd ms | distill step ms | ratio |')
+    print('|---|---|---|---:|---:|---:|---:|')
+    print(f'| {args.config} ({losses}) | {args.device} | {args.batch} x {args.size[0]}x{args.size[1]} | '
+          f'{t_s * 1000:.0f} | {t_t * 1000:.0f} | {t_d * 1000:.0f} | {t_d / (t_s + t_t):.3f} |')
+
+
+if __name__ == '__main__':
+    main()

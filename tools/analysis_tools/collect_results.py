@@ -1,0 +1,124 @@
+# Copyright (c) mmkd contributors. All rights reserved.
+"""Collect the JSON logs of a benchmark's work dirs into a markdown table (mean +- std over seeds).
+
+Reads ``WORK/teacher`` and ``WORK/<method>/seed<S>`` (the layout of ``run_benchmark.py``), takes the validation
+metric of every run at its last and at its best evaluation, and writes into ``OUT`` (default
+``docs/results/<benchmark>``): ``table.md``, ``results.json`` and ``logs/<run>/{scalars.json,config.py}`` (the
+evidence behind every number).
+
+Example:
+    python tools/analysis_tools/collect_results.py work_dirs/fashion_mnist --metric accuracy/top1
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import shutil
+import statistics
+from typing import Dict, List, Optional
+
+
+def latest_run(work_dir: str) -> Optional[str]:
+    """The newest ``<timestamp>/vis_data`` folder of a work dir (the run that produced its last checkpoint)."""
+    runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')), key=osp.getmtime)
+    return osp.dirname(runs[-1]) if runs else None
+
+
+def read_scalars(vis_dir: str) -> List[dict]:
+    with open(osp.join(vis_dir, 'scalars.json')) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def run_metrics(work_dir: str, metric: str) -> Optional[dict]:
+    """Last and best value of ``metric`` over a run's evaluations (None if it never evaluated)."""
+    vis = latest_run(work_dir)
+    if vis is None:
+        return None
+    values = [line[metric] for line in read_scalars(vis) if metric in line]
+    if not values:
+        return None
+    return dict(last=values[-1], best=max(values), evals=len(values), vis_dir=vis)
+
+
+def mean_std(values: List[float]) -> str:
+    if len(values) == 1:
+        return f'{values[0]:.2f}'
+    return f'{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}'
+
+
+def collect(work: str, metric: str, scale: float = 1.0) -> Dict[str, dict]:
+    """``{method dir: {'runs': {seed: metrics}}}`` for the teacher and every method folder."""
+    results = {}
+    teacher = run_metrics(osp.join(work, 'teacher'), metric)
+    if teacher:
+        results['teacher'] = dict(runs={'0': teacher})
+    for method_dir in sorted(d for d in os.listdir(work) if osp.isdir(osp.join(work, d)) and d != 'teacher'):
+        runs = {}
+        for seed_dir in sorted(glob.glob(osp.join(work, method_dir, 'seed*'))):
+            found = run_metrics(seed_dir, metric)
+            if found:
+                runs[osp.basename(seed_dir)[4:]] = found
+        if runs:
+            results[method_dir] = dict(runs=runs)
+    for entry in results.values():
+        for run in entry['runs'].values():
+            run['last'] *= scale
+            run['best'] *= scale
+    return results
+
+
+def to_markdown(results: Dict[str, dict], metric: str, names: Dict[str, str]) -> str:
+    lines = [f'| method | seeds | {metric} last | {metric} best | last per seed |', '|---|---:|---:|---:|---|']
+    for key, entry in results.items():
+        runs = entry['runs']
+        last = [r['last'] for r in runs.values()]
+        best = [r['best'] for r in runs.values()]
+        per_seed = ', '.join(f'{r["last"]:.2f}' for r in runs.values())
+        lines.append(f'| {names.get(key, key)} | {len(runs)} | {mean_std(last)} | {mean_std(best)} | {per_seed} |')
+    return '\n'.join(lines) + '\n'
+
+
+def copy_logs(results: Dict[str, dict], out: str) -> None:
+    """Keep the evidence: each run's scalars.json and config next to the table."""
+    for key, entry in results.items():
+        for seed, run in entry['runs'].items():
+            dst = osp.join(out, 'logs', key if key == 'teacher' else f'{key}/seed{seed}')
+            os.makedirs(dst, exist_ok=True)
+            shutil.copy(osp.join(run['vis_dir'], 'scalars.json'), dst)
+            config = osp.join(run['vis_dir'], 'config.py')
+            if osp.isfile(config):
+                shutil.copy(config, dst)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('work', help='benchmark work dir (teacher/, <method>/seed<S>/)')
+    parser.add_argument('--metric', default='accuracy/top1')
+    parser.add_argument('--scale', type=float, default=1.0, help='multiply the metric (e.g. 100 for COCO mAP)')
+    parser.add_argument('--out', help='output folder; defaults to docs/results/<basename of work>')
+    parser.add_argument('--names', help='JSON file {method dir: display name}')
+    args = parser.parse_args()
+
+    out = args.out or osp.join('docs', 'results', osp.basename(osp.normpath(args.work)))
+    os.makedirs(out, exist_ok=True)
+    names = {}
+    if args.names:
+        with open(args.names) as f:
+            names = json.load(f)
+    results = collect(args.work, args.metric, args.scale)
+    if not results:
+        raise SystemExit(f'no run with {args.metric} under {args.work}')
+    copy_logs(results, out)
+    table = to_markdown(results, args.metric, names)
+    with open(osp.join(out, 'table.md'), 'w') as f:
+        f.write(table)
+    with open(osp.join(out, 'results.json'), 'w') as f:
+        json.dump({k: {s: {m: r[m] for m in ('last', 'best', 'evals')} for s, r in v['runs'].items()}
+                   for k, v in results.items()}, f, indent=1)
+    print(table)
+    print(f'written to {out}/')
+
+
+if __name__ == '__main__':
+    main()

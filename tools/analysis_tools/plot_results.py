@@ -1,0 +1,91 @@
+# Copyright (c) mmkd contributors. All rights reserved.
+"""Plots of a collected benchmark (see collect_results.py): the metric per method with error bars (std over
+seeds), and the training curve of every loss term of each method (first seed).
+
+Example:
+    python tools/analysis_tools/plot_results.py docs/results/fashion_mnist --metric accuracy/top1
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+import statistics
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def load(out: str):
+    with open(osp.join(out, 'results.json')) as f:
+        return json.load(f)
+
+
+def plot_metric(results: dict, metric: str, path: str, names: dict) -> None:
+    keys = list(results)
+    lasts = [[r['last'] for r in results[k].values()] for k in keys]
+    means = [statistics.mean(v) for v in lasts]
+    stds = [statistics.stdev(v) if len(v) > 1 else 0.0 for v in lasts]
+    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(keys)), 4))
+    colors = ['tab:gray' if k == 'teacher' else 'tab:blue' for k in keys]
+    ax.bar(range(len(keys)), means, yerr=stds, capsize=4, color=colors)
+    for i, values in enumerate(lasts):
+        ax.scatter([i] * len(values), values, color='black', s=8, zorder=3)
+    low = min(min(v) for v in lasts)
+    high = max(max(v) for v in lasts)
+    ax.set_ylim(low - (high - low) * 0.5 - 0.1, high + (high - low) * 0.3 + 0.1)
+    ax.set_xticks(range(len(keys)))
+    ax.set_xticklabels([names.get(k, k) for k in keys], rotation=35, ha='right')
+    ax.set_ylabel(f'{metric} (last evaluation)')
+    ax.set_title('mean ± std over seeds (dots: single seeds)')
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_losses(out: str, results: dict, path: str, names: dict) -> None:
+    methods = [k for k in results if k != 'teacher']
+    cols = 3
+    rows = (len(methods) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3 * rows), squeeze=False)
+    for ax, key in zip(axes.flat, methods):
+        seed = sorted(results[key])[0]
+        files = glob.glob(osp.join(out, 'logs', key, f'seed{seed}', 'scalars.json'))
+        if not files:
+            continue
+        with open(files[0]) as f:
+            lines = [json.loads(line) for line in f if line.strip()]
+        lines = [line for line in lines if 'loss' in line and 'step' in line]
+        terms = sorted({k for line in lines for k in line if k.startswith('loss') and k != 'loss'})
+        for term in terms:
+            pts = [(line['step'], line[term]) for line in lines if term in line]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], label=term, linewidth=1)
+        ax.set_title(f'{names.get(key, key)} (seed {seed})', fontsize=9)
+        ax.set_xlabel('iteration', fontsize=8)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(methods):]:
+        ax.axis('off')
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('out', help='a folder written by collect_results.py')
+    parser.add_argument('--metric', default='accuracy/top1')
+    parser.add_argument('--names', help='JSON file {method dir: display name}')
+    args = parser.parse_args()
+    names = {}
+    if args.names:
+        with open(args.names) as f:
+            names = json.load(f)
+    results = load(args.out)
+    plot_metric(results, args.metric, osp.join(args.out, 'metric.png'), names)
+    plot_losses(args.out, results, osp.join(args.out, 'loss_curves.png'), names)
+    print(f'written {args.out}/metric.png and {args.out}/loss_curves.png')
+
+
+if __name__ == '__main__':
+    main()
