@@ -1,5 +1,6 @@
 """tools/train.py and tools/test.py on a generated COCO-format set: teacher, KD+RKKD and PLD distillers."""
 import os.path as osp
+import pickle
 
 import pytest
 import torch
@@ -54,8 +55,13 @@ def test_distill_then_test_with_student_config(coco, teacher_ckpt, tmp_path, con
     state = torch.load(ckpt, map_location='cpu', weights_only=False)['state_dict']
     assert not any(k.startswith(('teacher', 'student.')) for k in state)  # the student's keys only
 
-    run_tool('tools/test.py', STUDENT, ckpt, '--work-dir', str(tmp_path / 'test_student'), '--cfg-options',
-             *opts(coco))
+    out_pkl, show_dir = tmp_path / 'preds.pkl', tmp_path / 'show'
+    run_tool('tools/test.py', STUDENT, ckpt, '--work-dir', str(tmp_path / 'test_student'), '--out', str(out_pkl),
+             '--show-dir', str(show_dir), '--cfg-options', *opts(coco))
+    with open(out_pkl, 'rb') as f:
+        preds = pickle.load(f)
+    assert len(preds) == 6 and 'pred_instances' in preds[0]
+    assert len(list(show_dir.parent.glob('**/show/*.jpg'))) == 6  # mmdet puts them under work_dir/<timestamp>/
     metrics = last_metrics(str(tmp_path / 'test_student'))
     assert {'coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_75', 'coco/bbox_mAP_s', 'coco/bbox_mAP_m',
             'coco/bbox_mAP_l'} <= set(metrics)
