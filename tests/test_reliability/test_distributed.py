@@ -11,7 +11,7 @@ import torch
 
 from mmkd.datasets.synthetic_coco import generate_synthetic_coco
 from tests.data_utils import write_cifar100
-from tests.test_tools.utils import ROOT, run_tool, train_log
+from tests.test_tools.utils import ROOT, last_metrics, run_tool, train_log
 from .ddp_harness import make_batch, make_model, step
 
 TORCHRUN = shutil.which('torchrun', path=osp.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''))
@@ -79,6 +79,16 @@ def test_dist_train_sh_classification(tmp_path):
     assert abs(metrics['accuracy/top1'] * 40 / 100 - round(metrics['accuracy/top1'] * 40 / 100)) < 1e-4
     state = torch.load(osp.join(work, 'epoch_1.pth'), weights_only=False)['state_dict']
     assert not any(k.startswith(('teacher', 'student.', 'module.')) for k in state)
+
+    # tools/dist_test.sh with the student's own config gathers both halves of the test set: same number
+    test_opts = [f'test_dataloader.dataset.data_root={root}', 'test_dataloader.num_workers=0',
+                 'test_dataloader.persistent_workers=False', 'test_dataloader.batch_size=16']
+    proc = subprocess.run(['bash', 'tools/dist_test.sh', 'configs/cifar100/models/resnet8.py',
+                           osp.join(work, 'epoch_1.pth'), '2', '--work-dir', str(tmp_path / 'test'),
+                           '--cfg-options', *test_opts], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, **env()})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
+    assert last_metrics(str(tmp_path / 'test'))['accuracy/top1'] == pytest.approx(metrics['accuracy/top1'])
 
 
 def test_dist_train_sh_detection(tmp_path):
