@@ -53,12 +53,12 @@ def prepare_synthetic_coco(args) -> None:
 
 BENCHMARKS['synthetic_coco'] = dict(
     prepare=prepare_synthetic_coco,
-    teacher=('configs/synthetic_coco/retinanet_r18_fpn_teacher.py', 18),
+    teacher=('configs/synthetic_coco/retinanet_mv2_fpn_wide_teacher.py', 12),
     methods={
         'student alone': ('configs/synthetic_coco/retinanet_mv2_fpn_student.py', 6, False),
-        'KD': ('configs/synthetic_coco/kd_r18_mv2.py', 6, True),
-        'KD+RKKD': ('configs/synthetic_coco/kd_rkkd_r18_mv2.py', 6, True),
-        'PLD': ('configs/synthetic_coco/pld_r18_mv2.py', 6, True),
+        'KD': ('configs/synthetic_coco/kd_mv2.py', 6, True),
+        'KD+RKKD': ('configs/synthetic_coco/kd_rkkd_mv2.py', 6, True),
+        'PLD': ('configs/synthetic_coco/pld_mv2.py', 6, True),
     },
     data_keys=())
 

@@ -4,8 +4,8 @@ model = dict(
     _delete_=True,
     type='DenseHeadDistiller',
     student={{_base_.model}},
-    teacher=dict(cfg_path='configs/synthetic_coco/retinanet_r18_fpn_teacher.py'),
-    teacher_ckpt='work_dirs/synthetic_coco/teacher/epoch_18.pth',
+    teacher=dict(cfg_path='configs/synthetic_coco/retinanet_mv2_fpn_wide_teacher.py'),
+    teacher_ckpt='work_dirs/synthetic_coco/teacher/epoch_12.pth',
     anchor_selection='all',
     background='no_target',
     distill_losses=dict(loss_kd=dict(type='KDLoss', tau=1.0, loss_weight=1.0)))
