@@ -86,10 +86,6 @@ class DenseHeadDistiller(BaseDistiller):
         self.weight_by_teacher_score = bool(weight_by_teacher_score)
         self.background = background
 
-    @property
-    def num_classes(self) -> int:
-        return self.student.bbox_head.num_classes
-
     def check_alignment(self, cls_S: Sequence[Tensor], cls_T: Sequence[Tensor]) -> None:
         """Fail with the levels, anchors per location and classes when the two heads do not align."""
         head_S, head_T = self.student.bbox_head, self.teacher.bbox_head
@@ -171,5 +167,5 @@ class DenseHeadDistiller(BaseDistiller):
         else:
             mask = torch.ones_like(labels, dtype=torch.bool)
         rows_S, rows_T, rows_label = logits_S[mask], logits_T[mask], labels[mask]
-        weight = logits_T[mask].detach().float().max(-1).values.sigmoid() if self.weight_by_teacher_score else None
+        weight = rows_T.detach().float().max(-1).values.sigmoid() if self.weight_by_teacher_score else None
         return rows_S, rows_T, rows_label, weight

@@ -4,6 +4,8 @@ Each of the WORLD_SIZE processes takes its shard of one fixed batch; BatchNorm r
 so that a row's loss does not depend on the other rows, and the step must equal one single-process step on the
 whole batch. Rank 0 saves the losses (averaged over ranks) and the updated student weights.
 """
+import datetime
+import faulthandler
 import os
 import sys
 
@@ -54,8 +56,9 @@ def step(model, data):
 
 
 def main():
+    faulthandler.dump_traceback_later(240, exit=True)  # a hang prints every thread's stack, then fails
     teacher_ckpt, out = sys.argv[1], sys.argv[2]
-    dist.init_process_group('gloo')
+    dist.init_process_group('gloo', timeout=datetime.timedelta(seconds=180))  # fail, never hang
     rank, world = dist.get_rank(), dist.get_world_size()
     model = make_model(teacher_ckpt)
     ddp = MMDistributedDataParallel(module=model, find_unused_parameters=False)
@@ -67,7 +70,13 @@ def main():
         value /= world
     if rank == 0:
         torch.save(dict(losses=losses, student=model.student.state_dict()), out)
+    dist.barrier()  # leave together: no rank tears down the group while another still uses it
     dist.destroy_process_group()
+    # Skip interpreter finalisation: with torch 2.13 + gloo on CPU it sometimes never returns (a native thread
+    # is left waiting after the group is gone), which would turn a passing check into a timeout.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == '__main__':

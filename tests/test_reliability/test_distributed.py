@@ -16,6 +16,7 @@ from .ddp_harness import make_batch, make_model, step
 
 TORCHRUN = shutil.which('torchrun', path=osp.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''))
 pytestmark = pytest.mark.skipif(TORCHRUN is None, reason='torchrun not found')
+TIMEOUT = 600  # a hung process group fails the test instead of the CI run
 
 
 def env():
@@ -39,7 +40,8 @@ def test_two_process_step_equals_one_process_step(teacher_ckpt, tmp_path):
     out = str(tmp_path / 'ddp.pth')
     proc = subprocess.run([TORCHRUN, '--nproc_per_node=2', f'--master_port={env()["PORT"]}',
                            osp.join(osp.dirname(__file__), 'ddp_harness.py'), teacher_ckpt, out],
-                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env()})
+                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env()},
+                          timeout=TIMEOUT)
     assert proc.returncode == 0, proc.stderr[-4000:]
     ddp = torch.load(out, weights_only=False)
 
@@ -69,7 +71,8 @@ def test_dist_train_sh_classification(tmp_path):
     work = str(tmp_path / 'work')
     proc = subprocess.run(['bash', 'tools/dist_train.sh', 'configs/cifar100/kd_rkkd/r32x4_r8x4.py', '2',
                            '--work-dir', work, '--cfg-options', *cifar_opts(root, teacher)],
-                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env()})
+                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env()},
+                          timeout=TIMEOUT)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
     log = [line for line in train_log(work) if 'loss_rkkd' in line]
     assert len(log) == 64 // (8 * 2)  # the 2 processes split the epoch
@@ -86,7 +89,7 @@ def test_dist_train_sh_classification(tmp_path):
     proc = subprocess.run(['bash', 'tools/dist_test.sh', 'configs/cifar100/models/resnet8.py',
                            osp.join(work, 'epoch_1.pth'), '2', '--work-dir', str(tmp_path / 'test'),
                            '--cfg-options', *test_opts], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, **env()})
+                          env={**os.environ, **env()}, timeout=TIMEOUT)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
     assert last_metrics(str(tmp_path / 'test'))['accuracy/top1'] == pytest.approx(metrics['accuracy/top1'])
 
@@ -106,7 +109,8 @@ def test_dist_train_sh_detection(tmp_path):
     proc = subprocess.run(['bash', 'tools/dist_train.sh', 'configs/demo/retinanet_r18_mv2_kd_rkkd_demo.py', '2',
                            '--work-dir', work, '--cfg-options', *data,
                            f'model.teacher_ckpt={work_t}/epoch_1.pth'],
-                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env()})
+                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env()},
+                          timeout=TIMEOUT)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
     log = [line for line in train_log(work) if 'loss_rkkd' in line]
     assert len(log) == 8 // (2 * 2) and all('loss_kd' in line and 'loss_bbox' in line for line in log)

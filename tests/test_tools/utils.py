@@ -9,10 +9,10 @@ import sys
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def run_tool(*args, check=True, env=None):
+def run_tool(*args, check=True, env=None, timeout=1200):
     """``python tools/<script> args...`` from the repository root; returns the CompletedProcess."""
     proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+                          env={**os.environ, **(env or {})}, timeout=timeout)
     if check and proc.returncode:
         raise AssertionError(f'{" ".join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
     return proc

@@ -14,9 +14,10 @@ import glob
 import json
 import os
 import os.path as osp
-import shutil
 import statistics
 from typing import Dict, List, Optional
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def latest_run(work_dir: str) -> Optional[str]:
@@ -79,16 +80,23 @@ def to_markdown(results: Dict[str, dict], metric: str, names: Dict[str, str]) ->
     return '\n'.join(lines) + '\n'
 
 
+def copy_relative(src: str, dst_dir: str) -> None:
+    """Copy a text file, writing paths inside this checkout relative to it (no machine paths in the repo)."""
+    with open(src, encoding='utf-8') as f:
+        text = f.read().replace(ROOT + os.sep, '')
+    with open(osp.join(dst_dir, osp.basename(src)), 'w', encoding='utf-8') as f:
+        f.write(text)
+
+
 def copy_logs(results: Dict[str, dict], out: str) -> None:
     """Keep the evidence: each run's scalars.json and config next to the table."""
     for key, entry in results.items():
         for seed, run in entry['runs'].items():
             dst = osp.join(out, 'logs', key if key == 'teacher' else f'{key}/seed{seed}')
             os.makedirs(dst, exist_ok=True)
-            shutil.copy(osp.join(run['vis_dir'], 'scalars.json'), dst)
-            config = osp.join(run['vis_dir'], 'config.py')
-            if osp.isfile(config):
-                shutil.copy(config, dst)
+            for name in ('scalars.json', 'config.py'):
+                if osp.isfile(osp.join(run['vis_dir'], name)):
+                    copy_relative(osp.join(run['vis_dir'], name), dst)
 
 
 def main():
