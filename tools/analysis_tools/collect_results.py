@@ -17,6 +17,8 @@ import os.path as osp
 import statistics
 from typing import Dict, List, Optional
 
+from run_benchmark import BENCHMARKS, slug  # noqa: E402 (same folder)
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -114,18 +116,26 @@ def main():
     if args.names:
         with open(args.names) as f:
             names = json.load(f)
+    bench = BENCHMARKS.get(osp.basename(osp.normpath(args.work)))
+    if bench:  # rows in the benchmark's order, with its method names
+        names = {**{slug(m): m for m in bench['methods']}, **names}
     results = collect(args.work, args.metric, args.scale)
+    if bench:
+        order = ['teacher'] + [slug(m) for m in bench['methods']]
+        results = {k: results[k] for k in sorted(results, key=lambda k: order.index(k) if k in order else 99)}
     if not results:
         raise SystemExit(f'no run with {args.metric} under {args.work}')
     copy_logs(results, out)
     table = to_markdown(results, args.metric, names)
     with open(osp.join(out, 'table.md'), 'w') as f:
         f.write(table)
+    with open(osp.join(out, 'names.json'), 'w') as f:
+        json.dump({k: names.get(k, k) for k in results}, f, indent=1)
     with open(osp.join(out, 'results.json'), 'w') as f:
         json.dump({k: {s: {m: r[m] for m in ('last', 'best', 'evals')} for s, r in v['runs'].items()}
                    for k, v in results.items()}, f, indent=1)
     print(table)
-    print(f'written to {out}/')
+    print(f'written to {out}/ (table.md, results.json, names.json, logs/)')
 
 
 if __name__ == '__main__':

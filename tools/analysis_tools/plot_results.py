@@ -75,11 +75,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('out', help='a folder written by collect_results.py')
     parser.add_argument('--metric', default='accuracy/top1')
-    parser.add_argument('--names', help='JSON file {method dir: display name}')
+    parser.add_argument('--names', help='JSON file {method dir: display name}; default OUT/names.json')
     args = parser.parse_args()
     names = {}
-    if args.names:
-        with open(args.names) as f:
+    names_file = args.names or osp.join(args.out, 'names.json')
+    if osp.isfile(names_file):
+        with open(names_file) as f:
             names = json.load(f)
     results = load(args.out)
     plot_metric(results, args.metric, osp.join(args.out, 'metric.png'), names)
