@@ -197,3 +197,19 @@ def test_roi_options(tmp_path, overrides):
         assert 'loss_cls' not in losses and torch.isfinite(losses['loss_pld'])
     else:
         assert torch.isfinite(losses['loss_kd'])
+
+
+@pytest.mark.parametrize('base', ['mmdet::atss/atss_r50_fpn_1x_coco.py', 'mmdet::gfl/gfl_r50_fpn_1x_coco.py',
+                                  'mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py'])
+def test_other_dense_heads_by_the_same_code(tmp_path, base):
+    small = dict(backbone=dict(depth=18, init_cfg=None), neck=dict(in_channels=[64, 128, 256, 512]),
+                 bbox_head=dict(num_classes=4))
+    cfg = dict(type='DenseHeadDistiller', student=dict(cfg_path=base, **small), teacher=dict(cfg_path=base, **small),
+               distill_losses=dict(loss_pld=dict(type='PLDLoss'), loss_rkkd=dict(type='RankKendallLoss')))
+    model = MODELS.build(cfg)
+    model.teacher_ckpt = save_teacher(model, tmp_path)
+    model.init_weights()
+    model.train()
+    losses = model(**batch(model, 4), mode='loss')
+    assert torch.isfinite(losses['loss_pld']) and torch.isfinite(losses['loss_rkkd'])
+    assert_distill_grads_on_student_only(model, losses, ['loss_pld'])
