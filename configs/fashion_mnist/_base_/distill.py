@@ -1,5 +1,5 @@
 # ResNet-20 teacher -> ResNet-8 student on Fashion-MNIST; method files set the losses.
-# teacher_ckpt: train configs/fashion_mnist/models/resnet20.py first (tools/analysis_tools/run_fashion_mnist_benchmark.py
+# teacher_ckpt: train configs/fashion_mnist/models/resnet20.py first (tools/analysis_tools/run_benchmark.py fashion_mnist
 # does both steps).
 _base_ = ['../../_base_/datasets/fashion_mnist.py', '../../_base_/schedules/fashion_mnist_1e.py',
           '../../_base_/default_runtime.py']
