@@ -23,13 +23,20 @@ from mmkd.registry import MODELS
 from mmkd.utils import register_all_modules
 
 
+def input_channels(model) -> int:
+    """Image channels the model expects: the length of its preprocessor's mean (grey images have 1), else 3."""
+    mean = getattr(model.data_preprocessor, 'mean', None)
+    return int(mean.shape[0]) if isinstance(mean, torch.Tensor) else 3
+
+
 def make_batch(model, batch: int, size, num_classes: int, detection: bool):
+    channels = input_channels(model)
     if detection:
         from mmdet.testing import demo_mm_inputs
-        packed = demo_mm_inputs(batch_size=batch, image_shapes=[(3, *size)] * batch, num_items=[5] * batch,
+        packed = demo_mm_inputs(batch_size=batch, image_shapes=[(channels, *size)] * batch, num_items=[5] * batch,
                                 num_classes=num_classes)
     else:
-        packed = dict(inputs=[torch.randint(0, 256, (3, *size), dtype=torch.uint8) for _ in range(batch)],
+        packed = dict(inputs=[torch.randint(0, 256, (channels, *size), dtype=torch.uint8) for _ in range(batch)],
                       data_samples=[BaseDataElement(gt_label=torch.tensor([i % num_classes])) for i in range(batch)])
     return model.data_preprocessor(packed, True)
 

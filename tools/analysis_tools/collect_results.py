@@ -3,11 +3,15 @@
 
 Reads ``WORK/teacher`` and ``WORK/<method>/seed<S>`` (the layout of ``run_benchmark.py``), takes the validation
 metric of every run at its last and at its best evaluation, and writes into ``OUT`` (default
-``docs/results/<benchmark>``): ``table.md``, ``results.json`` and ``logs/<run>/{scalars.json,config.py}`` (the
-evidence behind every number).
+``docs/results/<benchmark>``): ``table.md``, ``results.json`` (metric, scale and every run's values) and
+``logs/<run>/{scalars.json,config.py}`` (the evidence behind every number). ``--readme`` also replaces the
+table between the ``<!-- <benchmark>:begin -->`` and ``<!-- <benchmark>:end -->`` lines of a markdown file, so
+the README shows exactly the collected numbers.
+
+The metric and its scale default to the benchmark's own (``BENCHMARKS`` in ``run_benchmark.py``).
 
 Example:
-    python tools/analysis_tools/collect_results.py work_dirs/fashion_mnist --metric accuracy/top1
+    python tools/analysis_tools/collect_results.py work_dirs/fashion_mnist --readme README.md
 """
 import argparse
 import glob
@@ -101,41 +105,61 @@ def copy_logs(results: Dict[str, dict], out: str) -> None:
                     copy_relative(osp.join(run['vis_dir'], name), dst)
 
 
+def update_readme(path: str, name: str, table: str) -> None:
+    """Replace the lines between ``<!-- name:begin -->`` and ``<!-- name:end -->`` of a markdown file."""
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    begin, end = f'<!-- {name}:begin -->\n', f'<!-- {name}:end -->'
+    if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
+        raise SystemExit(f'{path} needs one "{begin.strip()}" line and one "{end}" line after it, around the '
+                         f'table of {name}; add them where the table belongs.')
+    head, rest = text.split(begin)
+    tail = rest[rest.index(end):]
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(head + begin + table + tail)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('work', help='benchmark work dir (teacher/, <method>/seed<S>/)')
-    parser.add_argument('--metric', default='accuracy/top1')
-    parser.add_argument('--scale', type=float, default=1.0, help='multiply the metric (e.g. 100 for COCO mAP)')
+    parser.add_argument('--metric', help="default: the benchmark's metric, else accuracy/top1")
+    parser.add_argument('--scale', type=float, help="multiply the metric (default: the benchmark's, else 1)")
     parser.add_argument('--out', help='output folder; defaults to docs/results/<basename of work>')
     parser.add_argument('--names', help='JSON file {method dir: display name}')
+    parser.add_argument('--readme', help='markdown file whose <!-- <benchmark>:begin/end --> table to replace')
     args = parser.parse_args()
 
-    out = args.out or osp.join('docs', 'results', osp.basename(osp.normpath(args.work)))
-    os.makedirs(out, exist_ok=True)
-    names = {}
+    name = osp.basename(osp.normpath(args.work))
+    out = args.out or osp.join('docs', 'results', name)
+    bench = BENCHMARKS.get(name, {})
+    metric = args.metric or bench.get('metric', 'accuracy/top1')
+    scale = args.scale if args.scale is not None else bench.get('scale', 1.0)
+    names = {slug(m): m for m in bench.get('methods', {})}  # the benchmark's method names, then --names
     if args.names:
         with open(args.names) as f:
-            names = json.load(f)
-    bench = BENCHMARKS.get(osp.basename(osp.normpath(args.work)))
-    if bench:  # rows in the benchmark's order, with its method names
-        names = {**{slug(m): m for m in bench['methods']}, **names}
-    results = collect(args.work, args.metric, args.scale)
-    if bench:
+            names.update(json.load(f))
+    results = collect(args.work, metric, scale)
+    if not results:
+        raise SystemExit(f'no run with {metric} under {args.work}')
+    if bench:  # rows in the benchmark's order
         order = ['teacher'] + [slug(m) for m in bench['methods']]
         results = {k: results[k] for k in sorted(results, key=lambda k: order.index(k) if k in order else 99)}
-    if not results:
-        raise SystemExit(f'no run with {args.metric} under {args.work}')
+    os.makedirs(out, exist_ok=True)
     copy_logs(results, out)
-    table = to_markdown(results, args.metric, names)
+    table = to_markdown(results, metric, names)
     with open(osp.join(out, 'table.md'), 'w') as f:
         f.write(table)
     with open(osp.join(out, 'names.json'), 'w') as f:
         json.dump({k: names.get(k, k) for k in results}, f, indent=1)
+    runs = {k: {s: {m: r[m] for m in ('last', 'best', 'evals')} for s, r in v['runs'].items()}
+            for k, v in results.items()}
     with open(osp.join(out, 'results.json'), 'w') as f:
-        json.dump({k: {s: {m: r[m] for m in ('last', 'best', 'evals')} for s, r in v['runs'].items()}
-                   for k, v in results.items()}, f, indent=1)
+        json.dump(dict(metric=metric, scale=scale, runs=runs), f, indent=1)
+    if args.readme:
+        update_readme(args.readme, name, table)
     print(table)
-    print(f'written to {out}/ (table.md, results.json, names.json, logs/)')
+    print(f'written to {out}/ (table.md, results.json, names.json, logs/)' +
+          (f' and the {name} table of {args.readme}' if args.readme else ''))
 
 
 if __name__ == '__main__':

@@ -2,8 +2,10 @@
 """Plots of a collected benchmark (see collect_results.py): the metric per method with error bars (std over
 seeds), and the training curve of every loss term of each method (first seed).
 
+The metric is the one recorded in ``results.json``.
+
 Example:
-    python tools/analysis_tools/plot_results.py docs/results/fashion_mnist --metric accuracy/top1
+    python tools/analysis_tools/plot_results.py docs/results/fashion_mnist
 """
 import argparse
 import glob
@@ -17,7 +19,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def load(out: str):
+def load(out: str) -> dict:
     with open(osp.join(out, 'results.json')) as f:
         return json.load(f)
 
@@ -74,7 +76,6 @@ def plot_losses(out: str, results: dict, path: str, names: dict) -> None:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('out', help='a folder written by collect_results.py')
-    parser.add_argument('--metric', default='accuracy/top1')
     parser.add_argument('--names', help='JSON file {method dir: display name}; default OUT/names.json')
     args = parser.parse_args()
     names = {}
@@ -82,8 +83,9 @@ def main():
     if osp.isfile(names_file):
         with open(names_file) as f:
             names = json.load(f)
-    results = load(args.out)
-    plot_metric(results, args.metric, osp.join(args.out, 'metric.png'), names)
+    collected = load(args.out)
+    results = collected['runs']
+    plot_metric(results, collected['metric'], osp.join(args.out, 'metric.png'), names)
     plot_losses(args.out, results, osp.join(args.out, 'loss_curves.png'), names)
     print(f'written {args.out}/metric.png and {args.out}/loss_curves.png')
 
