@@ -92,6 +92,34 @@ def test_collect_results_table_logs_and_readme(fake_benchmark, tmp_path):
     assert readme.read_text() == text
 
 
+def test_collect_results_merge_adds_seeds_to_a_collected_benchmark(fake_benchmark, tmp_path):
+    """--merge: a work dir holding only new runs adds them to the folder collected before; nothing else moves."""
+    work, runs = fake_benchmark
+    out = tmp_path / 'out'
+    run_tool('tools/analysis_tools/collect_results.py', str(work), '--out', str(out))
+    before = json.loads((out / 'results.json').read_text())['runs']
+
+    more = tmp_path / 'more' / 'fashion_mnist'  # the same benchmark, trained later: a new seed, a re-run seed
+    write_run(str(more / 'pld' / 'seed1'), [86.0, 85.0])
+    write_run(str(more / 'kd' / 'seed0'), [70.0, 71.0])
+    run_tool('tools/analysis_tools/collect_results.py', str(more), '--out', str(out), '--merge')
+    after = json.loads((out / 'results.json').read_text())['runs']
+
+    assert list(after) == list(before)  # the teacher and every method kept, in the benchmark's order
+    assert after['pld'] == {'0': before['pld']['0'], '1': dict(last=85.0, best=86.0, evals=2)}
+    assert after['kd']['0'] == dict(last=71.0, best=71.0, evals=2)  # the work dir wins over the committed log
+    assert {s: after['kd'][s] for s in ('1', '2')} == {s: before['kd'][s] for s in ('1', '2')}
+    assert after['teacher'] == before['teacher'] and after['ce'] == before['ce']
+    # The evidence of the new runs sits next to that of the kept ones.
+    for method, seed in (('pld', 1), ('kd', 0), ('ce', 1)):
+        assert (out / 'logs' / method / f'seed{seed}' / 'scalars.json').is_file()
+    assert table_rows((out / 'table.md').read_text())['PLD'][0] == '2'
+
+    # Without --merge, only the work dir's runs are collected.
+    run_tool('tools/analysis_tools/collect_results.py', str(more), '--out', str(tmp_path / 'alone'))
+    assert set(json.loads((tmp_path / 'alone' / 'results.json').read_text())['runs']) == {'kd', 'pld'}
+
+
 def test_collect_results_scale_and_errors(fake_benchmark, tmp_path):
     work, _ = fake_benchmark
     out = tmp_path / 'scaled'

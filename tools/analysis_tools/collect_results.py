@@ -6,7 +6,9 @@ metric of every run at its last and at its best evaluation, and writes into ``OU
 ``docs/results/<benchmark>``): ``table.md``, ``results.json`` (metric, scale and every run's values) and
 ``logs/<run>/{scalars.json,config.py}`` (the evidence behind every number). ``--readme`` also replaces the
 table between the ``<!-- <benchmark>:begin -->`` and ``<!-- <benchmark>:end -->`` lines of a markdown file, so
-the README shows exactly the collected numbers.
+the README shows exactly the collected numbers. ``--merge`` keeps the runs already collected in ``OUT`` (their
+committed ``logs/``) that ``WORK`` does not hold, so seeds can be added to a published benchmark without
+training its other runs again; a run present in both is taken from ``WORK``.
 
 The metric and its scale default to the benchmark's own (``BENCHMARKS`` in ``run_benchmark.py``).
 
@@ -37,10 +39,10 @@ def read_scalars(vis_dir: str) -> List[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def run_metrics(work_dir: str, metric: str) -> Optional[dict]:
-    """Last and best value of ``metric`` over a run's evaluations (None if it never evaluated)."""
-    vis = latest_run(work_dir)
-    if vis is None:
+def run_metrics(vis: Optional[str], metric: str) -> Optional[dict]:
+    """Last and best value of ``metric`` over the evaluations logged in ``vis/scalars.json`` (None if the
+    folder is None, has no such file or the run never evaluated)."""
+    if vis is None or not osp.isfile(osp.join(vis, 'scalars.json')):
         return None
     values = [line[metric] for line in read_scalars(vis) if metric in line]
     if not values:
@@ -54,20 +56,31 @@ def mean_std(values: List[float]) -> str:
     return f'{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}'
 
 
-def collect(work: str, metric: str, scale: float = 1.0) -> Dict[str, dict]:
-    """``{method dir: {'runs': {seed: metrics}}}`` for the teacher and every method folder."""
+def collect(work: str, metric: str, scale: float = 1.0, merge: Optional[str] = None) -> Dict[str, dict]:
+    """``{method dir: {'runs': {seed: metrics}}}`` for the teacher and every method folder.
+
+    With ``merge`` (a folder written by this script), its committed ``logs/`` fill in the runs ``work`` lacks.
+    """
     results = {}
-    teacher = run_metrics(osp.join(work, 'teacher'), metric)
+    teacher = run_metrics(latest_run(osp.join(work, 'teacher')), metric)
+    if teacher is None and merge:
+        teacher = run_metrics(osp.join(merge, 'logs', 'teacher'), metric)
     if teacher:
         results['teacher'] = dict(runs={'0': teacher})
-    for method_dir in sorted(d for d in os.listdir(work) if osp.isdir(osp.join(work, d)) and d != 'teacher'):
-        runs = {}
-        for seed_dir in sorted(glob.glob(osp.join(work, method_dir, 'seed*'))):
-            found = run_metrics(seed_dir, metric)
-            if found:
-                runs[osp.basename(seed_dir)[4:]] = found
-        if runs:
-            results[method_dir] = dict(runs=runs)
+    sources = [(work, False)] + ([(osp.join(merge, 'logs'), True)] if merge else [])
+    for root, committed in sources:
+        if not osp.isdir(root):
+            continue
+        for method_dir in sorted(d for d in os.listdir(root) if osp.isdir(osp.join(root, d)) and d != 'teacher'):
+            runs = results.setdefault(method_dir, dict(runs={}))['runs']
+            for seed_dir in sorted(glob.glob(osp.join(root, method_dir, 'seed*'))):
+                seed = osp.basename(seed_dir)[4:]
+                found = run_metrics(seed_dir if committed else latest_run(seed_dir), metric)
+                if found and seed not in runs:
+                    runs[seed] = found
+            runs = dict(sorted(runs.items(), key=lambda item: int(item[0]) if item[0].isdigit() else item[0]))
+            results[method_dir]['runs'] = runs
+    results = {k: v for k, v in results.items() if v['runs']}
     for entry in results.values():
         for run in entry['runs'].values():
             run['last'] *= scale
@@ -127,6 +140,8 @@ def main():
     parser.add_argument('--out', help='output folder; defaults to docs/results/<basename of work>')
     parser.add_argument('--names', help='JSON file {method dir: display name}')
     parser.add_argument('--readme', help='markdown file whose <!-- <benchmark>:begin/end --> table to replace')
+    parser.add_argument('--merge', action='store_true',
+                        help='keep the runs already collected in OUT that WORK does not hold (adding seeds)')
     args = parser.parse_args()
 
     name = osp.basename(osp.normpath(args.work))
@@ -138,7 +153,7 @@ def main():
     if args.names:
         with open(args.names) as f:
             names.update(json.load(f))
-    results = collect(args.work, metric, scale)
+    results = collect(args.work, metric, scale, merge=out if args.merge else None)
     if not results:
         raise SystemExit(f'no run with {metric} under {args.work}')
     if bench:  # rows in the benchmark's order
