@@ -197,13 +197,18 @@ def test_benchmark_losses_measures_every_loss(tmp_path):
     assert proc.stdout.count('| 64 | 10 | cpu |') == len(LOSSES)
 
 
-@pytest.mark.parametrize('config,size', [('configs/synthetic_coco/kd_rkkd_mv2.py', ('64', '64')),
-                                         ('configs/fashion_mnist/pld.py', ('28', '28'))])  # grey images
-def test_benchmark_step_prints_the_overhead_ratio(config, size):
-    proc = run_tool('tools/analysis_tools/benchmark_step.py', config, '--device', 'cpu', '--size', *size,
+@pytest.mark.parametrize('configs,size', [
+    (('configs/synthetic_coco/kd_rkkd_mv2.py', 'configs/synthetic_coco/pld_mv2.py'), ('64', '64')),
+    (('configs/fashion_mnist/pld.py', ), ('28', '28')),  # grey images
+])
+def test_benchmark_step_prints_the_overhead_ratio(configs, size):
+    proc = run_tool('tools/analysis_tools/benchmark_step.py', *configs, '--device', 'cpu', '--size', *size,
                     '--batch', '2', '--iters', '1')
-    cells = [c.strip() for c in proc.stdout.strip().splitlines()[-1].split('|')[1:-1]]
-    assert cells[0].startswith(config) and cells[2] == f'2 x {size[0]}x{size[1]}'
-    student, teacher, distill, ratio = (float(c) for c in cells[3:])
-    assert student > 0 and teacher > 0 and distill > 0
-    assert ratio == pytest.approx(distill / (student + teacher), rel=0.1)  # the times are printed rounded
+    rows = proc.stdout.strip().splitlines()[2:]
+    assert len(rows) == len(configs)  # one table, one row per config
+    for config, row in zip(configs, rows):
+        cells = [c.strip() for c in row.split('|')[1:-1]]
+        assert cells[0].startswith(config) and cells[2] == f'2 x {size[0]}x{size[1]}'
+        student, teacher, distill, ratio = (float(c) for c in cells[3:])
+        assert student > 0 and teacher > 0 and distill > 0
+        assert ratio == pytest.approx(distill / (student + teacher), rel=0.1)  # the times are printed rounded

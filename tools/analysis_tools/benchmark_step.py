@@ -2,18 +2,21 @@
 """Training-step overhead of a distiller: time(distiller step) / (time(student step) + time(teacher forward)).
 
 The ratio isolates what distillation itself costs (the losses, target capture, anchor selection): 1.00 means
-free. Each of the three is timed over ``--iters`` iterations (after warm-up) on the same random batch: the
-student's own loss + backward, the teacher's backbone + neck + head forward under ``no_grad``, and the
-distiller's loss + backward. Works for detection configs (inputs from ``mmdet.testing.demo_mm_inputs``) and
-classification configs.
+free. The three are timed on the same random batch: the student's own loss + backward, the teacher's
+backbone + neck + head forward under ``no_grad``, and the distiller's loss + backward. They run interleaved,
+one of each per round, for ``--iters`` rounds after two warm-up rounds, and each time is the median over the
+rounds: a slow-down of the machine during the measurement hits all three alike instead of biasing the ratio.
+Works for detection configs (inputs from ``mmdet.testing.demo_mm_inputs``) and classification configs; several
+configs give one table.
 
 Example:
     python tools/analysis_tools/benchmark_step.py configs/coco/retinanet_distill/pld_r50_mv2_fpn_1x_coco.py \
-        --device cuda --batch 2 --size 800 1216
+        configs/coco/retinanet_distill/kd_rkkd_r50_mv2_fpn_1x_coco.py --device cuda --batch 2 --size 800 1216
 """
 import argparse
 import statistics
 import time
+from typing import Callable, List, Sequence
 
 import torch
 from mmengine.config import Config
@@ -41,39 +44,33 @@ def make_batch(model, batch: int, size, num_classes: int, detection: bool):
     return model.data_preprocessor(packed, True)
 
 
-def timed(fn, iters: int, sync) -> float:
-    fn()
-    fn()  # warm-up
-    sync()
-    times = []
-    for _ in range(iters):
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def timed_interleaved(fns: Sequence[Callable[[], None]], iters: int, sync: Callable[[], None]) -> List[float]:
+    """Median seconds of each function over ``iters`` rounds that run every function once (after 2 warm-up
+    rounds)."""
+    times = [[] for _ in fns]
+    for round_ in range(iters + 2):
+        for fn, record in zip(fns, times):
+            sync()
+            start = time.perf_counter()
+            fn()
+            sync()
+            if round_ >= 2:
+                record.append(time.perf_counter() - start)
+    return [statistics.median(record) for record in times]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config', help='a distillation config')
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--batch', type=int, default=2)
-    parser.add_argument('--size', type=int, nargs=2, default=[512, 512], help='input H W')
-    parser.add_argument('--iters', type=int, default=10)
-    args = parser.parse_args()
-
-    register_all_modules()
-    cfg = Config.fromfile(args.config)
-    model = MODELS.build(cfg.model).to(args.device)
+def measure(config: str, device: str, batch: int, size: Sequence[int], iters: int) -> str:
+    """One table row: the three times of ``config`` and their ratio."""
+    cfg = Config.fromfile(config)
+    model = MODELS.build(cfg.model).to(device)
     model.teacher_loaded = True  # random teacher weights: the timing does not depend on them
     model.train()
     detection = hasattr(model.student, 'bbox_head') or hasattr(model.student, 'roi_head')
     head = getattr(model.student, 'bbox_head', None) or getattr(getattr(model.student, 'roi_head', None),
                                                                  'bbox_head', None)
     num_classes = head.num_classes if head is not None else model.student.num_classes
-    data = make_batch(model, args.batch, args.size, num_classes, detection)
-    sync = torch.cuda.synchronize if args.device.startswith('cuda') else (lambda: None)
+    data = make_batch(model, batch, size, num_classes, detection)
+    sync = torch.cuda.synchronize if device.startswith('cuda') else (lambda: None)
 
     def backward(losses):
         total = sum(v.sum() if not isinstance(v, list) else sum(x.sum() for x in v)
@@ -95,14 +92,26 @@ def main():
     def distill_step():
         backward(model(**data, mode='loss'))
 
-    t_s = timed(student_step, args.iters, sync)
-    t_t = timed(teacher_forward, args.iters, sync)
-    t_d = timed(distill_step, args.iters, sync)
+    t_s, t_t, t_d = timed_interleaved([student_step, teacher_forward, distill_step], iters, sync)
     losses = ', '.join(model.distill_losses.keys())
+    return (f'| {config} ({losses}) | {device} | {batch} x {size[0]}x{size[1]} | '
+            f'{t_s * 1000:.0f} | {t_t * 1000:.0f} | {t_d * 1000:.0f} | {t_d / (t_s + t_t):.3f} |')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('configs', nargs='+', metavar='config', help='distillation configs')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument('--size', type=int, nargs=2, default=[512, 512], help='input H W')
+    parser.add_argument('--iters', type=int, default=10, help='timed rounds (after 2 warm-up rounds)')
+    args = parser.parse_args()
+
+    register_all_modules()
     print('| config | device | batch x size | student step ms | teacher fwd ms | distill step ms | ratio |')
-    print('|---|---|---|---:|---:|---:|---:|')
-    print(f'| {args.config} ({losses}) | {args.device} | {args.batch} x {args.size[0]}x{args.size[1]} | '
-          f'{t_s * 1000:.0f} | {t_t * 1000:.0f} | {t_d * 1000:.0f} | {t_d / (t_s + t_t):.3f} |')
+    print('|---|---|---|---:|---:|---:|---:|', flush=True)
+    for config in args.configs:
+        print(measure(config, args.device, args.batch, args.size, args.iters), flush=True)
 
 
 if __name__ == '__main__':
