@@ -23,7 +23,7 @@ launcher = 'none'
 load_from = None
 log_level = 'INFO'
 log_processor = dict(by_epoch=True, type='LogProcessor', window_size=50)
-max_epochs = 4
+max_epochs = 1
 model = dict(
     backbone=dict(in_channels=1, type='resnet20'),
     data_preprocessor=dict(
