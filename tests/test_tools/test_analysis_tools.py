@@ -212,3 +212,16 @@ def test_benchmark_step_prints_the_overhead_ratio(configs, size):
         student, teacher, distill, ratio = (float(c) for c in cells[3:])
         assert student > 0 and teacher > 0 and distill > 0
         assert ratio == pytest.approx(distill / (student + teacher), rel=0.1)  # the times are printed rounded
+
+
+def test_benchmark_step_applies_cfg_options():
+    """--cfg-options reach the distiller (a bad anchor selection fails) and are named in the row."""
+    config = 'configs/synthetic_coco/kd_rkkd_mv2.py'
+    args = ('--device', 'cpu', '--size', '64', '64', '--batch', '1', '--iters', '1', '--cfg-options')
+    proc = run_tool('tools/analysis_tools/benchmark_step.py', config, *args, 'model.anchor_selection=topk',
+                    'model.topk=10')
+    row = proc.stdout.strip().splitlines()[-1]
+    assert row.startswith(f'| {config} (loss_kd, loss_rkkd; model.anchor_selection=topk model.topk=10) |')
+    proc = run_tool('tools/analysis_tools/benchmark_step.py', config, *args, 'model.anchor_selection=best',
+                    check=False)
+    assert proc.returncode != 0 and 'anchor_selection must be one of' in proc.stderr

@@ -16,10 +16,10 @@ Example:
 import argparse
 import statistics
 import time
-from typing import Callable, List, Sequence
+from typing import Callable, List, Optional, Sequence
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.structures import BaseDataElement
 
 from mmkd.registry import MODELS
@@ -59,9 +59,12 @@ def timed_interleaved(fns: Sequence[Callable[[], None]], iters: int, sync: Calla
     return [statistics.median(record) for record in times]
 
 
-def measure(config: str, device: str, batch: int, size: Sequence[int], iters: int) -> str:
-    """One table row: the three times of ``config`` and their ratio."""
+def measure(config: str, device: str, batch: int, size: Sequence[int], iters: int,
+            options: Optional[dict] = None) -> str:
+    """One table row: the three times of ``config`` (with ``options`` merged in) and their ratio."""
     cfg = Config.fromfile(config)
+    if options:
+        cfg.merge_from_dict(options)
     model = MODELS.build(cfg.model).to(device)
     model.teacher_loaded = True  # random teacher weights: the timing does not depend on them
     model.train()
@@ -93,8 +96,10 @@ def measure(config: str, device: str, batch: int, size: Sequence[int], iters: in
         backward(model(**data, mode='loss'))
 
     t_s, t_t, t_d = timed_interleaved([student_step, teacher_forward, distill_step], iters, sync)
-    losses = ', '.join(model.distill_losses.keys())
-    return (f'| {config} ({losses}) | {device} | {batch} x {size[0]}x{size[1]} | '
+    what = ', '.join(model.distill_losses.keys())
+    if options:
+        what += '; ' + ' '.join(f'{k}={v}' for k, v in options.items())
+    return (f'| {config} ({what}) | {device} | {batch} x {size[0]}x{size[1]} | '
             f'{t_s * 1000:.0f} | {t_t * 1000:.0f} | {t_d * 1000:.0f} | {t_d / (t_s + t_t):.3f} |')
 
 
@@ -105,13 +110,15 @@ def main():
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--size', type=int, nargs=2, default=[512, 512], help='input H W')
     parser.add_argument('--iters', type=int, default=10, help='timed rounds (after 2 warm-up rounds)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of every config, e.g. model.anchor_selection=topk')
     args = parser.parse_args()
 
     register_all_modules()
     print('| config | device | batch x size | student step ms | teacher fwd ms | distill step ms | ratio |')
     print('|---|---|---|---:|---:|---:|---:|', flush=True)
     for config in args.configs:
-        print(measure(config, args.device, args.batch, args.size, args.iters), flush=True)
+        print(measure(config, args.device, args.batch, args.size, args.iters, args.cfg_options), flush=True)
 
 
 if __name__ == '__main__':
