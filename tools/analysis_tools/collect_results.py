@@ -78,7 +78,7 @@ def collect(work: str, metric: str, scale: float = 1.0, merge: Optional[str] = N
                 found = run_metrics(seed_dir if committed else latest_run(seed_dir), metric)
                 if found and seed not in runs:
                     runs[seed] = found
-            runs = dict(sorted(runs.items(), key=lambda item: int(item[0]) if item[0].isdigit() else item[0]))
+            runs = dict(sorted(runs.items(), key=lambda item: (not item[0].isdigit(), item[0].zfill(9))))
             results[method_dir]['runs'] = runs
     results = {k: v for k, v in results.items() if v['runs']}
     for entry in results.values():
