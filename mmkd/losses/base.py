@@ -1,13 +1,21 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """The contract every mmkd logit-distillation loss shares.
 
-``loss(preds_S, preds_T[, gt_labels][, weight])`` with ``preds_*`` of shape [N, C] returns a scalar already
-multiplied by ``loss_weight``: the paper's per-row sum over classes / ranks / pairs, averaged over rows.
+``loss(preds_S, preds_T[, gt_labels][, weight][, avg_factor=..., reduction_override=...])`` with ``preds_*`` of
+shape [N, C] returns the paper's per-row sum over classes / ranks / pairs, reduced over the rows and
+multiplied by ``loss_weight``. Both calling conventions of OpenMMLab work:
+
+- MMRazor's ``loss(preds_S, preds_T, gt_labels)``: an integer third argument is the labels;
+- mmdet's ``loss(pred, target, weight=None, avg_factor=None, reduction_override=None)``: a floating-point third
+  argument is the per-row weight, and ``avg_factor`` / ``reduction_override`` mean what they mean in mmdet.
 """
 from typing import Optional
 
 import torch
 from torch import Tensor, nn
+
+#: The reductions of mmdet's losses.
+REDUCTIONS = ('mean', 'sum', 'none')
 
 
 def check_logits(name: str, preds_S: Tensor, preds_T: Tensor) -> None:
@@ -46,38 +54,77 @@ def weighted_mean(per_row: Tensor, weight: Optional[Tensor]) -> Tensor:
     return (per_row * weight).sum() / weight.sum().clamp(min=torch.finfo(per_row.dtype).tiny)
 
 
-class LogitDistillLoss(nn.Module):
-    """Base class: float32 computation, ``ignore_index`` rows, empty input, finiteness and weights.
+def reduce_rows(per_row: Tensor, weight: Optional[Tensor], reduction: str, avg_factor: Optional[float]) -> Tensor:
+    """Reduce per-row losses [N] as mmdet's ``weight_reduce_loss`` does, except the default weighted mean.
 
-    Subclasses implement :meth:`loss_rows`, the paper's loss of each row (shape [N]).
+    - ``'none'``: the (weighted) per-row losses [N]; ``avg_factor`` is ignored, as in mmdet;
+    - ``'sum'``: their sum; ``avg_factor`` is an error, as in mmdet;
+    - ``'mean'`` with ``avg_factor``: ``sum(w * l) / avg_factor`` (mmdet's normalisation, e.g. by the number of
+      positive anchors);
+    - ``'mean'`` without it: :func:`weighted_mean`.
+    """
+    if reduction == 'mean' and avg_factor is None:
+        return weighted_mean(per_row, weight)
+    if weight is not None:
+        per_row = per_row * weight
+    if reduction == 'none':
+        return per_row
+    if reduction == 'sum':
+        if avg_factor is not None:
+            raise ValueError('avg_factor can not be used with reduction="sum" (as in mmdet).')
+        return per_row.sum()
+    return per_row.sum() / (avg_factor + torch.finfo(torch.float32).eps)
+
+
+class LogitDistillLoss(nn.Module):
+    """Base class: float32 computation, ``ignore_index`` rows, empty input, finiteness, weights, reductions.
+
+    Subclasses implement :meth:`loss_rows`, the paper's loss of each row (shape [N]); a loss whose rows are
+    coupled (DIST) overrides :meth:`reduce` and sets ``couples_rows``.
 
     Args:
         loss_weight (float): Multiplier of the returned loss. Defaults to 1.0.
         ignore_index (int): Rows whose label equals it are dropped. Defaults to -1.
+        reduction (str): 'mean' (default: the mean over rows, or the weighted mean), 'sum' or 'none' (the
+            per-row losses, in the input's row order, 0 for ignored rows).
     """
 
     #: Whether :meth:`loss_rows` needs the label of each row (PLD, DKD).
     needs_labels: bool = False
+    #: Whether the rows are coupled (no per-row losses, so no ``reduction='none'``).
+    couples_rows: bool = False
 
-    def __init__(self, loss_weight: float = 1.0, ignore_index: int = -1) -> None:
+    def __init__(self, loss_weight: float = 1.0, ignore_index: int = -1, reduction: str = 'mean') -> None:
         super().__init__()
         self.loss_weight = float(loss_weight)
         self.ignore_index = int(ignore_index)
+        self.reduction = self._check_reduction(reduction)
+
+    def _check_reduction(self, reduction: str) -> str:
+        name = type(self).__name__
+        if reduction not in REDUCTIONS:
+            raise ValueError(f'{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}.')
+        if reduction == 'none' and self.couples_rows:
+            raise ValueError(f"{name}: reduction='none' is not available: its terms couple the rows of a batch, so "
+                             "there is no per-row loss. Use 'mean' or 'sum'.")
+        return reduction
 
     def loss_rows(self, preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor]) -> Tensor:
         """Per-row loss [N] of float32 logits; ``labels`` is None or int64 [N] without ignored rows."""
         raise NotImplementedError
 
-    def reduce(self, preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor],
-               weight: Optional[Tensor]) -> Tensor:
-        """Reduce the kept rows to a scalar; the default is the (weighted) mean of :meth:`loss_rows`."""
-        return weighted_mean(self.loss_rows(preds_S, preds_T, labels), weight)
+    def reduce(self, preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor], weight: Optional[Tensor],
+               reduction: str = 'mean', avg_factor: Optional[float] = None) -> Tensor:
+        """Reduce the kept rows (see :func:`reduce_rows`)."""
+        return reduce_rows(self.loss_rows(preds_S, preds_T, labels), weight, reduction, avg_factor)
 
     def forward(self,
                 preds_S: Tensor,
                 preds_T: Tensor,
                 gt_labels: Optional[Tensor] = None,
-                weight: Optional[Tensor] = None) -> Tensor:
+                weight: Optional[Tensor] = None,
+                avg_factor: Optional[float] = None,
+                reduction_override: Optional[str] = None) -> Tensor:
         """Compute the loss.
 
         Args:
@@ -85,24 +132,41 @@ class LogitDistillLoss(nn.Module):
             preds_T (Tensor): Teacher logits [N, C]; never receives a gradient.
             gt_labels (Tensor, optional): int64 [N]. ``ignore_index`` drops a row; the value C (mmdet's
                 background label of a sigmoid head) means "no target class" for the losses that use labels.
+                A floating-point tensor here is the ``weight`` (mmdet's positional call).
             weight (Tensor, optional): Non-negative per-row weights [N].
+            avg_factor (float, optional): Divide the weighted sum by it instead of averaging (mmdet).
+            reduction_override (str, optional): 'mean', 'sum' or 'none' for this call.
 
         Returns:
-            Tensor: A float32 scalar multiplied by ``loss_weight``.
+            Tensor: float32, multiplied by ``loss_weight``: a scalar, or [N] for ``reduction='none'``.
         """
         name = type(self).__name__
+        if gt_labels is not None and gt_labels.is_floating_point():  # mmdet: loss(pred, target, weight)
+            if weight is not None:
+                raise ValueError(f'{name}: the third argument is floating point, so it is the weight (mmdet\'s '
+                                 'call), but weight= is given too. Pass integer gt_labels, or one weight.')
+            gt_labels, weight = None, gt_labels
+        reduction = self._check_reduction(reduction_override) if reduction_override else self.reduction
         check_logits(name, preds_S, preds_T)
         if self.needs_labels and gt_labels is None:
             raise ValueError(f'{name} needs gt_labels: call it as loss(preds_S, preds_T, gt_labels).')
+        num_rows = preds_S.size(0)
         preds_S = to_float32(preds_S)
         preds_T = preds_T.detach().to(preds_S.dtype)
+        if weight is not None:
+            if weight.shape not in ((num_rows, ), (num_rows, 1)):
+                raise ValueError(f'{name}: weight must hold one value per row, shape [{num_rows}], got '
+                                 f'{tuple(weight.shape)} (these losses are per row of logits, not per element).')
+            weight = weight.detach().reshape(-1).to(preds_S.dtype)
+        keep = None
         if gt_labels is not None:
             gt_labels = gt_labels.long()
-            if gt_labels.shape != preds_S.shape[:1]:
-                raise ValueError(f'{name}: gt_labels must have shape [N]={tuple(preds_S.shape[:1])}, '
-                                 f'got {tuple(gt_labels.shape)}.')
+            if gt_labels.shape != (num_rows, ):
+                raise ValueError(f'{name}: gt_labels must have shape [N]={num_rows}, got {tuple(gt_labels.shape)}.')
             keep = gt_labels != self.ignore_index
-            if not bool(keep.all()):
+            if bool(keep.all()):
+                keep = None
+            else:
                 preds_S, preds_T, gt_labels = preds_S[keep], preds_T[keep], gt_labels[keep]
                 weight = None if weight is None else weight[keep]
             num_classes = preds_S.size(1)
@@ -111,12 +175,15 @@ class LogitDistillLoss(nn.Module):
                     f'{name}: gt_labels must lie in [0, {num_classes}] ({num_classes} = no target class) or '
                     f'equal ignore_index={self.ignore_index}; got values in '
                     f'[{int(gt_labels.min())}, {int(gt_labels.max())}].')
-        if weight is not None:
-            weight = weight.detach().to(preds_S.dtype)
         if preds_S.size(0) == 0:
             # Keep the graph so that DDP and the optimizer see a (zero) gradient, never a NaN.
-            return preds_S.sum() * 0.0
-        return self.loss_weight * self.reduce(preds_S, preds_T, gt_labels, weight)
+            zero = preds_S.sum() * 0.0
+            return zero.expand(num_rows) if reduction == 'none' else zero
+        loss = self.loss_weight * self.reduce(preds_S, preds_T, gt_labels, weight, reduction, avg_factor)
+        if reduction == 'none' and keep is not None:  # back to the input's rows, 0 where ignored
+            loss = loss.new_zeros(num_rows).masked_scatter(keep, loss)
+        return loss
 
     def extra_repr(self) -> str:
-        return f'loss_weight={self.loss_weight}'
+        return f'loss_weight={self.loss_weight}' + (f", reduction='{self.reduction}'" if self.reduction != 'mean'
+                                                     else '')

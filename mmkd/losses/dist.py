@@ -43,6 +43,9 @@ class DISTLoss(LogitDistillLoss):
     """DIST (see :func:`dist_loss`).
 
     ``weight`` can only select rows (values 0 or 1): the intra-class Pearson term has no per-row weighting.
+    The intra-class term couples the rows, so there is no per-row loss (no ``reduction='none'``): ``'sum'`` is
+    N times the batch loss (N selected rows) and ``avg_factor`` divides that sum, which gives the batch loss
+    again for ``avg_factor=N``.
 
     Args:
         beta (float): Inter-class weight. Defaults to 1.0.
@@ -50,14 +53,17 @@ class DISTLoss(LogitDistillLoss):
         tau (float): Temperature. Defaults to 1.0 (the official CIFAR recipe uses 4.0).
         loss_weight (float): Multiplier. Defaults to 1.0.
         ignore_index (int): Label of rows to drop. Defaults to -1.
+        reduction (str): 'mean' or 'sum' (see above). Defaults to 'mean'.
     """
 
+    couples_rows = True
+
     def __init__(self, beta: float = 1.0, gamma: float = 1.0, tau: float = 1.0, loss_weight: float = 1.0,
-                 ignore_index: int = -1) -> None:
-        super().__init__(loss_weight, ignore_index)
+                 ignore_index: int = -1, reduction: str = 'mean') -> None:
+        super().__init__(loss_weight, ignore_index, reduction)
         self.beta, self.gamma, self.tau = float(beta), float(gamma), float(tau)
 
-    def reduce(self, preds_S, preds_T, labels, weight):
+    def reduce(self, preds_S, preds_T, labels, weight, reduction='mean', avg_factor=None):
         if weight is not None:
             if not bool(((weight == 0) | (weight == 1)).all()):
                 raise ValueError('DISTLoss: weight can only select rows (0 or 1); DIST correlates rows '
@@ -66,7 +72,13 @@ class DISTLoss(LogitDistillLoss):
             preds_S, preds_T = preds_S[keep], preds_T[keep]
             if preds_S.size(0) == 0:
                 return preds_S.sum() * 0.0
-        return dist_loss(preds_S, preds_T, self.beta, self.gamma, self.tau)
+        loss = dist_loss(preds_S, preds_T, self.beta, self.gamma, self.tau)
+        if reduction == 'mean' and avg_factor is None:
+            return loss
+        if reduction == 'sum' and avg_factor is not None:
+            raise ValueError('avg_factor can not be used with reduction="sum" (as in mmdet).')
+        total = loss * preds_S.size(0)
+        return total if avg_factor is None else total / (avg_factor + torch.finfo(torch.float32).eps)
 
     def extra_repr(self) -> str:
         return f'beta={self.beta}, gamma={self.gamma}, tau={self.tau}, ' + super().extra_repr()

@@ -75,14 +75,15 @@ class DKDLoss(LogitDistillLoss):
         logit_stand (bool): Apply logit standardisation. Defaults to False.
         loss_weight (float): Multiplier. Defaults to 1.0.
         ignore_index (int): Label of rows to drop. Defaults to -1.
+        reduction (str): 'mean', 'sum' or 'none' (see :class:`LogitDistillLoss`). Defaults to 'mean'.
     """
 
     needs_labels = True
 
     def __init__(self, alpha: float = 1.0, beta: float = 8.0, tau: float = 4.0, warmup_epochs: int = 20,
                  warmup_iters: Optional[int] = None, logit_stand: bool = False, loss_weight: float = 1.0,
-                 ignore_index: int = -1) -> None:
-        super().__init__(loss_weight, ignore_index)
+                 ignore_index: int = -1, reduction: str = 'mean') -> None:
+        super().__init__(loss_weight, ignore_index, reduction)
         self.alpha, self.beta, self.tau = float(alpha), float(beta), float(tau)
         self.warmup_epochs = int(warmup_epochs)
         self.warmup_iters = warmup_iters

@@ -36,11 +36,12 @@ class KDLoss(LogitDistillLoss):
         logit_stand (bool): Apply logit standardisation to both rows. Defaults to False.
         loss_weight (float): Multiplier. Defaults to 1.0.
         ignore_index (int): Label of rows to drop. Defaults to -1.
+        reduction (str): 'mean', 'sum' or 'none' (see :class:`LogitDistillLoss`). Defaults to 'mean'.
     """
 
     def __init__(self, tau: float = 4.0, logit_stand: bool = False, loss_weight: float = 1.0,
-                 ignore_index: int = -1) -> None:
-        super().__init__(loss_weight, ignore_index)
+                 ignore_index: int = -1, reduction: str = 'mean') -> None:
+        super().__init__(loss_weight, ignore_index, reduction)
         self.tau = float(tau)
         self.logit_stand = bool(logit_stand)
 

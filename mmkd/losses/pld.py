@@ -66,10 +66,12 @@ class PLDLoss(LogitDistillLoss):
         tau (float): Temperature of the teacher weights. Defaults to 1.0 (ImageNet; CIFAR used 4.0).
         loss_weight (float): Multiplier. Defaults to 1.0.
         ignore_index (int): Label of rows to drop. Defaults to -1.
+        reduction (str): 'mean', 'sum' or 'none' (see :class:`LogitDistillLoss`). Defaults to 'mean'.
     """
 
-    def __init__(self, tau: float = 1.0, loss_weight: float = 1.0, ignore_index: int = -1) -> None:
-        super().__init__(loss_weight, ignore_index)
+    def __init__(self, tau: float = 1.0, loss_weight: float = 1.0, ignore_index: int = -1,
+                 reduction: str = 'mean') -> None:
+        super().__init__(loss_weight, ignore_index, reduction)
         self.tau = float(tau)
 
     def loss_rows(self, preds_S, preds_T, labels):

@@ -144,12 +144,13 @@ def rank_kendall_tau(preds_S: Tensor,
     return _RankKendallTau.apply(preds_S, preds_T.detach(), form, float(k), int(chunk_size))
 
 
-@MODELS.register_module()
-class RankKendallLoss(LogitDistillLoss):
+@MODELS.register_module(name=['RKKDLoss', 'RankKendallLoss'])
+class RKKDLoss(LogitDistillLoss):
     """RKKD: ``loss_weight * (1 - tau_d)`` averaged over rows (see :func:`rank_kendall_tau`).
 
     The paper minimises ``-tau_d``; the shift by 1 (same gradient) makes a perfect ranking score 0. Used as a
     plug-and-play term beside KD, DKD, DIST, ... with ``loss_weight`` equal to the KD weight (paper).
+    Registered as ``RKKDLoss`` and, for configs written before the rename, ``RankKendallLoss``.
 
     Args:
         form (str): 'tanh', 'product' or 'sign'. Defaults to 'tanh'.
@@ -160,6 +161,7 @@ class RankKendallLoss(LogitDistillLoss):
         chunk_size (int, optional): Rows per chunk (memory bound). Defaults to automatic.
         loss_weight (float): Multiplier. Defaults to 1.0.
         ignore_index (int): Label of rows to drop. Defaults to -1.
+        reduction (str): 'mean', 'sum' or 'none' (see :class:`LogitDistillLoss`). Defaults to 'mean'.
     """
 
     def __init__(self,
@@ -170,27 +172,28 @@ class RankKendallLoss(LogitDistillLoss):
                  mink: Union[int, float, None] = None,
                  chunk_size: Optional[int] = None,
                  loss_weight: float = 1.0,
-                 ignore_index: int = -1) -> None:
-        super().__init__(loss_weight, ignore_index)
+                 ignore_index: int = -1,
+                 reduction: str = 'mean') -> None:
+        super().__init__(loss_weight, ignore_index, reduction)
         if form not in FORMS:
-            raise ValueError(f'RankKendallLoss: form must be one of {FORMS}, got {form!r}.')
+            raise ValueError(f'RKKDLoss: form must be one of {FORMS}, got {form!r}.')
         if normalize not in NORMALIZATIONS:
-            raise ValueError(f'RankKendallLoss: normalize must be one of {NORMALIZATIONS}, got {normalize!r}.')
+            raise ValueError(f'RKKDLoss: normalize must be one of {NORMALIZATIONS}, got {normalize!r}.')
         if topk is not None and mink is not None:
-            raise ValueError('RankKendallLoss: give topk or mink, not both.')
+            raise ValueError('RKKDLoss: give topk or mink, not both.')
         for name, val in (('topk', topk), ('mink', mink)):
             if val is not None and not ((isinstance(val, int) and val >= 2) or
                                         (isinstance(val, float) and 0 < val <= 1)):
-                raise ValueError(f'RankKendallLoss: {name} must be an int >= 2 (channels) or a float in '
+                raise ValueError(f'RKKDLoss: {name} must be an int >= 2 (channels) or a float in '
                                  f'(0, 1] (fraction of the classes), got {val!r}.')
         if k <= 0:
-            raise ValueError(f'RankKendallLoss: k must be > 0, got {k}.')
+            raise ValueError(f'RKKDLoss: k must be > 0, got {k}.')
         self.form, self.k, self.normalize = form, float(k), normalize
         self.topk, self.mink, self.chunk_size = topk, mink, chunk_size
 
     def loss_rows(self, preds_S, preds_T, labels):
         if preds_S.size(1) < 2:
-            raise ValueError('RankKendallLoss needs at least 2 classes to rank.')
+            raise ValueError('RKKDLoss needs at least 2 classes to rank.')
         tau = rank_kendall_tau(preds_S, preds_T, self.form, self.k, self.normalize, self.topk, self.mink,
                                self.chunk_size)
         return 1.0 - tau
@@ -198,3 +201,7 @@ class RankKendallLoss(LogitDistillLoss):
     def extra_repr(self) -> str:
         return (f'form={self.form!r}, k={self.k}, normalize={self.normalize!r}, topk={self.topk}, '
                 f'mink={self.mink}, ' + super().extra_repr())
+
+
+#: The name of the class before it was renamed (configs may still say ``type='RankKendallLoss'``).
+RankKendallLoss = RKKDLoss

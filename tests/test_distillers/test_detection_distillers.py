@@ -205,7 +205,7 @@ def test_other_dense_heads_by_the_same_code(tmp_path, base):
     small = dict(backbone=dict(depth=18, init_cfg=None), neck=dict(in_channels=[64, 128, 256, 512]),
                  bbox_head=dict(num_classes=4))
     cfg = dict(type='DenseHeadDistiller', student=dict(cfg_path=base, **small), teacher=dict(cfg_path=base, **small),
-               distill_losses=dict(loss_pld=dict(type='PLDLoss'), loss_rkkd=dict(type='RankKendallLoss')))
+               distill_losses=dict(loss_pld=dict(type='PLDLoss'), loss_rkkd=dict(type='RKKDLoss')))
     model = MODELS.build(cfg)
     model.teacher_ckpt = save_teacher(model, tmp_path)
     model.init_weights()

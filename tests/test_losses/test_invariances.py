@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from scipy.stats import kendalltau
 
-from mmkd.losses import PLDLoss, RankKendallLoss, pld_loss, rank_kendall_tau, teacher_optimal_permutation
+from mmkd.losses import PLDLoss, RKKDLoss, pld_loss, rank_kendall_tau, teacher_optimal_permutation
 from .test_logit_losses import make_inputs
 
 
@@ -83,7 +83,7 @@ def test_rkkd_sign_without_ties_matches_scipy():
 @pytest.mark.parametrize('form', ['tanh', 'product', 'sign'])
 def test_rkkd_perfect_order_is_the_minimum(form):
     _, t, _ = make_inputs(3, 10, ties=False)
-    loss = RankKendallLoss(form=form, k=2.0)
+    loss = RKKDLoss(form=form, k=2.0)
     perfect = loss(t * 5, t)  # same order as the teacher, well separated
     reversed_ = loss(-t * 5, t)
     for seed in range(5):
@@ -98,7 +98,7 @@ def test_rkkd_chunking_is_exact():
     outs = []
     for chunk in (1, 5, 37, None):
         s.grad = None
-        out = RankKendallLoss(chunk_size=chunk)(s, t)
+        out = RKKDLoss(chunk_size=chunk)(s, t)
         out.backward()
         outs.append((out.detach(), s.grad.clone()))
     for out, grad in outs[1:]:

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from mmkd.losses import DISTLoss, DKDLoss, KDLoss, PLDLoss, RankKendallLoss
+from mmkd.losses import DISTLoss, DKDLoss, KDLoss, PLDLoss, RKKDLoss
 from mmkd.registry import MODELS
 from . import reference as ref
 
@@ -90,7 +90,7 @@ def test_pld_matches_reference(n, c, tau):
 @pytest.mark.parametrize('normalize', ['none', 'zscore'])
 def test_rkkd_matches_reference(n, c, form, normalize):
     s, t, _ = make_inputs(n, c)
-    loss = RankKendallLoss(form=form, k=1.5, normalize=normalize, chunk_size=2, loss_weight=0.9)
+    loss = RKKDLoss(form=form, k=1.5, normalize=normalize, chunk_size=2, loss_weight=0.9)
     if normalize == 'zscore':
         rs, rt = [ref.zscore(r) for r in rows(s)], [ref.zscore(r) for r in rows(t)]
     else:
@@ -102,7 +102,7 @@ def test_rkkd_matches_reference(n, c, form, normalize):
 @pytest.mark.parametrize('kind,amount', [('topk', 3), ('mink', 0.3)])
 def test_rkkd_channel_subsets(kind, amount):
     s, t, _ = make_inputs(3, 10, ties=False)
-    loss = RankKendallLoss(normalize='none', **{kind: amount})
+    loss = RKKDLoss(normalize='none', **{kind: amount})
     want = 0
     for a, b in zip(rows(s), rows(t)):
         order = sorted(range(10), key=lambda j: -b[j] if kind == 'topk' else b[j])[:3]
@@ -129,7 +129,7 @@ def test_dist_weight_selects_rows_only():
 
 @pytest.mark.parametrize('cfg', [
     dict(type='KDLoss'), dict(type='DKDLoss'), dict(type='DISTLoss'), dict(type='PLDLoss'),
-    dict(type='RankKendallLoss'), dict(type='RankKendallLoss', form='sign')
+    dict(type='RKKDLoss'), dict(type='RKKDLoss', form='sign')
 ])
 class TestContract:
 

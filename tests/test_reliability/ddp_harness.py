@@ -25,7 +25,7 @@ CFG = dict(
                  data_preprocessor=dict(type='ImgDataPreprocessor')),
     teacher=dict(type='ImageClassifier', backbone=dict(type='resnet14'), num_classes=10),
     student_losses=dict(loss_cls=dict(type='CrossEntropyLoss', loss_weight=0.1)),
-    distill_losses=dict(loss_kd=dict(type='KDLoss', loss_weight=0.9), loss_rkkd=dict(type='RankKendallLoss'),
+    distill_losses=dict(loss_kd=dict(type='KDLoss', loss_weight=0.9), loss_rkkd=dict(type='RKKDLoss'),
                         loss_pld=dict(type='PLDLoss')))
 
 

@@ -86,8 +86,8 @@ def test_training_without_a_loaded_teacher_is_refused():
 
 # ---------------------------------------------------------------- loss configs
 def test_unknown_loss_type_lists_the_valid_ones():
-    with pytest.raises(KeyError, match=r"unknown loss type 'RKKDLoss'.*'PLDLoss'.*'RankKendallLoss'"):
-        build_distill_losses(dict(loss_rk=dict(type='RKKDLoss')))
+    with pytest.raises(KeyError, match=r"unknown loss type 'RKDLoss'.*'PLDLoss'.*'RKKDLoss'"):
+        build_distill_losses(dict(loss_rk=dict(type='RKDLoss')))
 
 
 def test_misspelled_loss_argument_lists_the_valid_ones():
@@ -102,9 +102,9 @@ def test_loss_name_must_contain_loss():
 
 def test_bad_loss_options_are_named():
     with pytest.raises(ValueError, match="form must be one of"):
-        build_distill_losses(dict(loss_rkkd=dict(type='RankKendallLoss', form='tanhh')))
+        build_distill_losses(dict(loss_rkkd=dict(type='RKKDLoss', form='tanhh')))
     with pytest.raises(ValueError, match='topk'):
-        build_distill_losses(dict(loss_rkkd=dict(type='RankKendallLoss', topk=1.5)))
+        build_distill_losses(dict(loss_rkkd=dict(type='RKKDLoss', topk=1.5)))
 
 
 # ---------------------------------------------------------------- a diverging student

@@ -24,9 +24,9 @@ LOSSES = {
     'DKD': dict(type='DKDLoss', warmup_epochs=0),
     'DIST': dict(type='DISTLoss', tau=4.0),
     'PLD': dict(type='PLDLoss', tau=4.0),
-    'RKKD (tanh)': dict(type='RankKendallLoss', form='tanh'),
-    'RKKD (product)': dict(type='RankKendallLoss', form='product'),
-    'RKKD (sign)': dict(type='RankKendallLoss', form='sign'),
+    'RKKD (tanh)': dict(type='RKKDLoss', form='tanh'),
+    'RKKD (product)': dict(type='RKKDLoss', form='product'),
+    'RKKD (sign)': dict(type='RKKDLoss', form='sign'),
     'RKKD naive broadcast': 'naive',
 }
 
