@@ -1,7 +1,7 @@
 # Copyright (c) mmkd contributors. All rights reserved.
-from .cifar import CIFAR10, CIFAR100
-from .fashion_mnist import FashionMNIST
-from .imagenet import ImageNet
+from .cifar import CIFAR10Dataset, CIFAR100Dataset
+from .fashion_mnist import FashionMNISTDataset
+from .imagenet import ImageNetDataset
 from .transforms import *  # noqa: F401,F403
 
-__all__ = ['CIFAR10', 'CIFAR100', 'FashionMNIST', 'ImageNet']
+__all__ = ['CIFAR10Dataset', 'CIFAR100Dataset', 'FashionMNISTDataset', 'ImageNetDataset']

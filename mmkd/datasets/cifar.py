@@ -11,7 +11,7 @@ from mmkd.registry import DATASETS
 
 
 @DATASETS.register_module()
-class CIFAR10(BaseDataset):
+class CIFAR10Dataset(BaseDataset):
     """CIFAR-10 read from ``data_root/cifar-10-batches-py`` (as extracted from the official archive).
 
     Images are RGB uint8 arrays [32, 32, 3] in ``results['img']``; labels in ``results['gt_label']``.
@@ -57,7 +57,7 @@ class CIFAR10(BaseDataset):
 
 
 @DATASETS.register_module()
-class CIFAR100(CIFAR10):
+class CIFAR100Dataset(CIFAR10Dataset):
     """CIFAR-100 (fine labels) read from ``data_root/cifar-100-python/{train,test,meta}``."""
     base_folder = 'cifar-100-python'
     train_files = ['train']

@@ -30,7 +30,7 @@ def read_idx(path: str) -> np.ndarray:
 
 
 @DATASETS.register_module()
-class FashionMNIST(BaseDataset):
+class FashionMNISTDataset(BaseDataset):
     """Fashion-MNIST: 60k train / 10k test grey 28x28 images, 10 classes.
 
     The default ``data_root`` is where the Debian package ``dataset-fashion-mnist`` installs the files.
@@ -45,7 +45,7 @@ class FashionMNIST(BaseDataset):
     def __init__(self, data_root: str = '/usr/share/datasets/fashion-mnist', split: str = 'train',
                  **kwargs) -> None:
         if split not in ('train', 'test'):
-            raise ValueError(f"FashionMNIST: split must be 'train' or 'test', got {split!r}.")
+            raise ValueError(f"FashionMNISTDataset: split must be 'train' or 'test', got {split!r}.")
         self.split = split
         super().__init__(data_root=data_root, test_mode=split == 'test', **kwargs)
 
@@ -55,10 +55,10 @@ class FashionMNIST(BaseDataset):
         missing = [p for p in paths if not osp.isfile(p)]
         if missing:
             raise FileNotFoundError(
-                f'FashionMNIST: missing {missing}. Install the Debian package dataset-fashion-mnist '
+                f'FashionMNISTDataset: missing {missing}. Install the Debian package dataset-fashion-mnist '
                 '(files in /usr/share/datasets/fashion-mnist) or set data_root to a folder with the official '
                 'IDX .gz files.')
         images, labels = read_idx(paths[0]), read_idx(paths[1])
         if len(images) != len(labels):
-            raise ValueError(f'FashionMNIST: {len(images)} images but {len(labels)} labels in {self.data_root}.')
+            raise ValueError(f'FashionMNISTDataset: {len(images)} images but {len(labels)} labels in {self.data_root}.')
         return [dict(img=img[..., None], gt_label=int(label)) for img, label in zip(images, labels)]

@@ -13,7 +13,7 @@ IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tif
 
 
 @DATASETS.register_module()
-class ImageNet(BaseDataset):
+class ImageNetDataset(BaseDataset):
     """ImageNet (or any folder-per-class dataset); images are loaded by the pipeline (``LoadImageFromFile``).
 
     Args:
@@ -34,7 +34,7 @@ class ImageNet(BaseDataset):
         img_dir = self.data_prefix['img_path']
         if self.ann_file:
             if not osp.isfile(self.ann_file):
-                raise FileNotFoundError(f'ImageNet: annotation file {self.ann_file} does not exist.')
+                raise FileNotFoundError(f'ImageNetDataset: annotation file {self.ann_file} does not exist.')
             data_list = []
             with open(self.ann_file, encoding='utf-8') as f:
                 for lineno, line in enumerate(f, 1):
@@ -42,14 +42,16 @@ class ImageNet(BaseDataset):
                         continue
                     parts = line.rsplit(maxsplit=1)
                     if len(parts) != 2 or not parts[1].lstrip('-').isdigit():
-                        raise ValueError(f'ImageNet: {self.ann_file}:{lineno}: expected "path label", got {line!r}.')
+                        raise ValueError(f'ImageNetDataset: {self.ann_file}:{lineno}: expected "path label", '
+                                         f'got {line!r}.')
                     data_list.append(dict(img_path=osp.join(img_dir, parts[0]), gt_label=int(parts[1])))
             return data_list
         if not osp.isdir(img_dir):
-            raise FileNotFoundError(f'ImageNet: image folder {img_dir} does not exist (data_root + data_prefix).')
+            raise FileNotFoundError(f'ImageNetDataset: image folder {img_dir} does not exist '
+                                    '(data_root + data_prefix).')
         classes = sorted(d.name for d in os.scandir(img_dir) if d.is_dir())
         if not classes:
-            raise FileNotFoundError(f'ImageNet: no class folders in {img_dir}.')
+            raise FileNotFoundError(f'ImageNetDataset: no class folders in {img_dir}.')
         if 'classes' not in self._metainfo:
             self._metainfo['classes'] = tuple(classes)
         data_list = []
@@ -59,6 +61,6 @@ class ImageNet(BaseDataset):
                     if fname.lower().endswith(IMG_EXTENSIONS):
                         data_list.append(dict(img_path=osp.join(root, fname), gt_label=label))
         if not data_list:
-            raise FileNotFoundError(f'ImageNet: no images ({", ".join(IMG_EXTENSIONS)}) in the class folders of '
+            raise FileNotFoundError(f'ImageNetDataset: no images ({", ".join(IMG_EXTENSIONS)}) in the class folders of '
                                     f'{img_dir}.')
         return data_list

@@ -1,3 +1,3 @@
-from .accuracy import Accuracy
+from .accuracy import TopKAccuracy
 
-__all__ = ['Accuracy']
+__all__ = ['TopKAccuracy']

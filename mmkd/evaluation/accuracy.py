@@ -8,7 +8,7 @@ from mmkd.registry import METRICS
 
 
 @METRICS.register_module()
-class Accuracy(BaseMetric):
+class TopKAccuracy(BaseMetric):
     """Top-k accuracy (in percent) of ``pred_score`` against ``gt_label``.
 
     Reports ``accuracy/top1``, ``accuracy/top5``, ... (k larger than the number of classes is skipped).

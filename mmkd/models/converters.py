@@ -1,9 +1,12 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """Weight-layout converters for published checkpoints."""
+import os
+import os.path as osp
 import re
 from collections import OrderedDict
 from typing import Dict
 
+import torch
 from torch import Tensor
 
 #: blocks per stage of MobileNetV2 (t, c, n, s settings): torchvision features.1 ... features.17
@@ -47,3 +50,20 @@ def mobilenetv2_torchvision_to_mmdet(state_dict: Dict[str, Tensor]) -> 'OrderedD
         name, modules = feature_to_block[int(match.group(1))]
         converted[f'{name}.{modules[match.group(2)]}.{match.group(3)}'] = value
     return converted
+
+
+def convert_mobilenetv2_checkpoint(src: str, dst: str) -> int:
+    """Convert the torchvision MobileNetV2 weights file ``src`` into an mmdet backbone checkpoint ``dst``
+    (``{'state_dict': ..., 'meta': ...}``, loadable with ``init_cfg=dict(type='Pretrained', checkpoint=dst)``).
+
+    Returns:
+        int: The number of tensors written.
+    """
+    state = torch.load(src, map_location='cpu', weights_only=True)
+    if 'state_dict' in state:
+        state = state['state_dict']
+    converted = mobilenetv2_torchvision_to_mmdet(state)
+    if osp.dirname(dst):
+        os.makedirs(osp.dirname(dst), exist_ok=True)
+    torch.save(dict(state_dict=converted, meta=dict(source=osp.basename(src))), dst)
+    return len(converted)

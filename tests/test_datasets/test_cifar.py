@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import pytest
 
-from mmkd.datasets import CIFAR10, CIFAR100
+from mmkd.datasets import CIFAR10Dataset, CIFAR100Dataset
 from tests.data_utils import write_cifar100
 
 
@@ -36,7 +36,7 @@ def read(path: str) -> dict:
 @pytest.mark.parametrize('split,num', [('train', 12), ('test', 5)])
 def test_cifar100_reads_official_pickles(tmp_path, split, num):
     write_cifar100(str(tmp_path), num_train=12, num_test=5)
-    dataset = CIFAR100(data_root=str(tmp_path), split=split)
+    dataset = CIFAR100Dataset(data_root=str(tmp_path), split=split)
     entry = read(str(tmp_path / 'cifar-100-python' / split))
     assert len(dataset) == num
     assert dataset.metainfo['classes'] == tuple(f'class_{i}' for i in range(100))
@@ -51,8 +51,8 @@ def test_cifar100_reads_official_pickles(tmp_path, split, num):
 
 def test_cifar10_reads_all_five_train_batches(tmp_path):
     entries = write_cifar10(str(tmp_path))
-    train = CIFAR10(data_root=str(tmp_path), split='train')
-    test = CIFAR10(data_root=str(tmp_path), split='test')
+    train = CIFAR10Dataset(data_root=str(tmp_path), split='train')
+    test = CIFAR10Dataset(data_root=str(tmp_path), split='test')
     assert len(train) == 20 and len(test) == 4
     assert train.metainfo['classes'] == tuple(f'c{i}' for i in range(10))
     labels = sum((entries[f'data_batch_{i}'][b'labels'] for i in range(1, 6)), [])
@@ -64,16 +64,16 @@ def test_cifar10_reads_all_five_train_batches(tmp_path):
 
 def test_cifar_pipeline_output(tmp_path):
     write_cifar100(str(tmp_path), num_train=4, num_test=2)
-    dataset = CIFAR100(data_root=str(tmp_path), split='train',
-                       pipeline=[dict(type='RandomCropPad', size=32, padding=4), dict(type='PackClsInputs')])
+    dataset = CIFAR100Dataset(data_root=str(tmp_path), split='train',
+                              pipeline=[dict(type='RandomCropPad', size=32, padding=4), dict(type='PackClsInputs')])
     item = dataset[0]
     assert item['inputs'].shape == (3, 32, 32)
     assert item['data_samples'].gt_label.tolist() == [dataset.get_data_info(0)['gt_label']]
 
 
 @pytest.mark.parametrize('cls,folder,files', [
-    (CIFAR100, 'cifar-100-python', ['train', 'meta']),
-    (CIFAR10, 'cifar-10-batches-py', ['data_batch_1', 'data_batch_5', 'batches.meta']),
+    (CIFAR100Dataset, 'cifar-100-python', ['train', 'meta']),
+    (CIFAR10Dataset, 'cifar-10-batches-py', ['data_batch_1', 'data_batch_5', 'batches.meta']),
 ])
 def test_missing_files_are_named(tmp_path, cls, folder, files):
     with pytest.raises(FileNotFoundError) as info:
@@ -88,9 +88,9 @@ def test_only_the_missing_meta_is_named(tmp_path):
     write_cifar100(str(tmp_path), num_train=2, num_test=2)
     os.remove(tmp_path / 'cifar-100-python' / 'meta')
     with pytest.raises(FileNotFoundError, match=r"missing \['meta'\]"):
-        CIFAR100(data_root=str(tmp_path), split='test')
+        CIFAR100Dataset(data_root=str(tmp_path), split='test')
 
 
 def test_bad_split(tmp_path):
     with pytest.raises(ValueError, match="split must be 'train' or 'test'"):
-        CIFAR100(data_root=str(tmp_path), split='val')
+        CIFAR100Dataset(data_root=str(tmp_path), split='val')

@@ -6,7 +6,7 @@ import struct
 import numpy as np
 import pytest
 
-from mmkd.datasets import FashionMNIST
+from mmkd.datasets import FashionMNISTDataset
 from mmkd.datasets.fashion_mnist import CLASSES, read_idx
 from tests.data_utils import write_fashion_mnist
 
@@ -19,7 +19,7 @@ def read_gz(path: str, header: int) -> np.ndarray:
 @pytest.mark.parametrize('split,prefix,num', [('train', 'train', 6), ('test', 't10k', 3)])
 def test_reads_idx_files(tmp_path, split, prefix, num):
     root = write_fashion_mnist(str(tmp_path), num_train=6, num_test=3)
-    dataset = FashionMNIST(data_root=root, split=split)
+    dataset = FashionMNISTDataset(data_root=root, split=split)
     images = read_gz(osp.join(root, f'{prefix}-images-idx3-ubyte.gz'), 16).reshape(num, 28, 28)
     labels = read_gz(osp.join(root, f'{prefix}-labels-idx1-ubyte.gz'), 8)
     assert len(dataset) == num
@@ -33,7 +33,7 @@ def test_reads_idx_files(tmp_path, split, prefix, num):
 
 def test_pipeline_packs_one_channel(tmp_path):
     root = write_fashion_mnist(str(tmp_path), num_train=2, num_test=2)
-    item = FashionMNIST(data_root=root, split='test', pipeline=[dict(type='PackClsInputs')])[1]
+    item = FashionMNISTDataset(data_root=root, split='test', pipeline=[dict(type='PackClsInputs')])[1]
     assert item['inputs'].shape == (1, 28, 28)
 
 
@@ -45,7 +45,7 @@ def test_truncated_file(tmp_path):
     with gzip.open(path, 'wb') as f:
         f.write(data[:-100])
     with pytest.raises(ValueError, match='truncated'):
-        FashionMNIST(data_root=root, split='train')
+        FashionMNISTDataset(data_root=root, split='train')
 
 
 def test_not_an_idx_file(tmp_path):
@@ -61,10 +61,10 @@ def test_label_count_mismatch(tmp_path):
     with gzip.open(osp.join(root, 'train-labels-idx1-ubyte.gz'), 'wb') as f:
         f.write(struct.pack('>II', 0x801, 3) + bytes(3))
     with pytest.raises(ValueError, match='4 images but 3 labels'):
-        FashionMNIST(data_root=root, split='train')
+        FashionMNISTDataset(data_root=root, split='train')
 
 
 def test_missing_files_are_named(tmp_path):
     with pytest.raises(FileNotFoundError) as info:
-        FashionMNIST(data_root=str(tmp_path), split='test')
+        FashionMNISTDataset(data_root=str(tmp_path), split='test')
     assert 't10k-images-idx3-ubyte.gz' in str(info.value) and 't10k-labels-idx1-ubyte.gz' in str(info.value)

@@ -8,7 +8,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmkd.datasets import ImageNet
+from mmkd.datasets import ImageNetDataset
 
 CLASSES = ('n02', 'n01', 'n10')  # not in sorted order on purpose
 
@@ -33,19 +33,19 @@ def folders(tmp_path):
 
 
 def test_class_folders(folders):
-    dataset = ImageNet(data_root=str(folders), data_prefix='train')
+    dataset = ImageNetDataset(data_root=str(folders), data_prefix='train')
     assert dataset.metainfo['classes'] == ('n01', 'n02', 'n10')  # sorted: n01 -> 0
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     rel = [(osp.relpath(info['img_path'], str(folders)), info['gt_label']) for info in infos]
     assert rel == [('train/n01/0.png', 0), ('train/n01/1.png', 0), ('train/n01/sub/deep.png', 0),
                    ('train/n02/0.png', 1), ('train/n02/1.png', 1), ('train/n10/0.png', 2), ('train/n10/1.png', 2)]
-    val = ImageNet(data_root=str(folders), data_prefix=dict(img_path='val'))
+    val = ImageNetDataset(data_root=str(folders), data_prefix=dict(img_path='val'))
     assert len(val) == 6 and val.get_data_info(5)['gt_label'] == 2
 
 
 def test_ann_file(folders):
     (folders / 'val.txt').write_text('n10/0.png 7\n\nn01/1.png 0\nn02/0.png  3\n')
-    dataset = ImageNet(data_root=str(folders), data_prefix='val', ann_file='val.txt')
+    dataset = ImageNetDataset(data_root=str(folders), data_prefix='val', ann_file='val.txt')
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     assert [(i['img_path'], i['gt_label']) for i in infos] == [
         (osp.join(str(folders), 'val', 'n10/0.png'), 7), (osp.join(str(folders), 'val', 'n01/1.png'), 0),
@@ -57,24 +57,25 @@ def test_ann_file(folders):
 def test_bad_ann_line(folders, line):
     (folders / 'val.txt').write_text('n01/0.png 0\n' + line)
     with pytest.raises(ValueError, match=r'val\.txt:2: expected "path label"'):
-        ImageNet(data_root=str(folders), data_prefix='val', ann_file='val.txt')
+        ImageNetDataset(data_root=str(folders), data_prefix='val', ann_file='val.txt')
 
 
 def test_missing_folder_and_ann_file(tmp_path):
     with pytest.raises(FileNotFoundError, match='image folder .*train does not exist'):
-        ImageNet(data_root=str(tmp_path), data_prefix='train')
+        ImageNetDataset(data_root=str(tmp_path), data_prefix='train')
     with pytest.raises(FileNotFoundError, match='annotation file .*val.txt does not exist'):
-        ImageNet(data_root=str(tmp_path), data_prefix='val', ann_file='val.txt')
+        ImageNetDataset(data_root=str(tmp_path), data_prefix='val', ann_file='val.txt')
     os.makedirs(tmp_path / 'empty')
     with pytest.raises(FileNotFoundError, match='no class folders'):
-        ImageNet(data_root=str(tmp_path), data_prefix='empty')
+        ImageNetDataset(data_root=str(tmp_path), data_prefix='empty')
 
 
 @pytest.mark.parametrize('which', ['train', 'val'])
 def test_config_pipelines(folders, which):
     cfg = Config.fromfile('configs/_base_/datasets/imagenet.py')
     dataset_cfg = cfg[f'{which}_dataloader'].dataset
-    dataset = ImageNet(data_root=str(folders), data_prefix=dataset_cfg.data_prefix, pipeline=dataset_cfg.pipeline)
+    dataset = ImageNetDataset(data_root=str(folders), data_prefix=dataset_cfg.data_prefix,
+                              pipeline=dataset_cfg.pipeline)
     item = dataset[0]
     assert item['inputs'].shape == (3, 224, 224) and item['inputs'].dtype == torch.uint8
     assert item['data_samples'].gt_label.tolist() == [0]

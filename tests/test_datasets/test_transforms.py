@@ -1,11 +1,11 @@
-"""mmkd's classification transforms: RandomCropPad, RandomResizedCrop, ResizeShortEdge, PackClsInputs."""
+"""mmkd's classification transforms: RandomCropPad, InceptionCrop, ResizeShortEdge, PackClsInputs."""
 import mmcv
 import numpy as np
 import pytest
 import torch
 from mmengine.structures import BaseDataElement
 
-from mmkd.datasets.transforms import PackClsInputs, RandomCropPad, RandomResizedCrop, ResizeShortEdge
+from mmkd.datasets.transforms import InceptionCrop, PackClsInputs, RandomCropPad, ResizeShortEdge
 from mmkd.registry import TRANSFORMS
 
 
@@ -15,7 +15,7 @@ def image(h: int, w: int, c: int = 3) -> np.ndarray:
 
 
 def test_registered():
-    for name in ('RandomCropPad', 'RandomResizedCrop', 'ResizeShortEdge', 'PackClsInputs'):
+    for name in ('RandomCropPad', 'InceptionCrop', 'ResizeShortEdge', 'PackClsInputs'):
         assert TRANSFORMS.get(name) is not None, name
     assert isinstance(TRANSFORMS.build(dict(type='ResizeShortEdge', scale=8)), ResizeShortEdge)
 
@@ -40,14 +40,14 @@ def test_random_crop_pad():
 @pytest.mark.parametrize('size,shape', [(224, (224, 224, 3)), ((20, 30), (20, 30, 3))])
 def test_random_resized_crop(size, shape):
     np.random.seed(0)
-    out = RandomResizedCrop(size)(dict(img=image(50, 80)))
+    out = InceptionCrop(size)(dict(img=image(50, 80)))
     assert out['img'].shape == shape and out['img'].dtype == np.uint8
     assert out['img_shape'] == shape[:2]
 
 
 def test_random_resized_crop_falls_back_to_center():
     img = image(40, 60)
-    t = RandomResizedCrop(size=40, scale=(1.0, 1.0), ratio=(3.0, 3.0))  # a 3:1 crop of the whole area never fits
+    t = InceptionCrop(size=40, scale=(1.0, 1.0), ratio=(3.0, 3.0))  # a 3:1 crop of the whole area never fits
     out = t(dict(img=img))
     # as torchvision: the whole width, clamped to the 3:1 ratio (60 x 20), centred, then resized
     np.testing.assert_array_equal(out['img'], mmcv.imresize(img[10:30, :], (40, 40)))

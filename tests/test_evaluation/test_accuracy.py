@@ -4,7 +4,7 @@ import torch
 from mmengine.evaluator import Evaluator
 from mmengine.structures import BaseDataElement
 
-from mmkd.evaluation import Accuracy
+from mmkd.evaluation import TopKAccuracy
 from mmkd.registry import METRICS
 
 # 5 samples, 6 classes; the rank of the true class (1 = highest score) is 1, 2, 6, 5, 3
@@ -27,7 +27,7 @@ def samples():
 def test_hand_computed_topk():
     ranks = [int((SCORES[i] > SCORES[i, label]).sum()) + 1 for i, label in enumerate(LABELS)]
     assert ranks == [1, 2, 6, 5, 3]
-    evaluator = Evaluator(METRICS.build(dict(type='Accuracy', topk=(1, 2, 3, 5))))
+    evaluator = Evaluator(METRICS.build(dict(type='TopKAccuracy', topk=(1, 2, 3, 5))))
     evaluator.process(samples()[:2])  # two batches
     evaluator.process(samples()[2:])
     metrics = evaluator.evaluate(5)
@@ -35,20 +35,20 @@ def test_hand_computed_topk():
 
 
 def test_dict_samples_int_topk_and_large_k():
-    metric = Accuracy(topk=1)
+    metric = TopKAccuracy(topk=1)
     metric.process({}, [dict(pred_score=s, gt_label=label) for s, label in zip(SCORES, LABELS)])
     assert metric.evaluate(5) == pytest.approx({'accuracy/top1': 20.0})
-    metric = Accuracy(topk=(1, 6, 10), prefix='val')  # k > 6 classes is skipped, k = C is always a hit
+    metric = TopKAccuracy(topk=(1, 6, 10), prefix='val')  # k > 6 classes is skipped, k = C is always a hit
     metric.process({}, samples())
     assert metric.evaluate(5) == pytest.approx({'val/top1': 20.0, 'val/top6': 100.0})
 
 
 def test_matches_classifier_predictions():
-    from mmkd.models.classifiers import ImageClassifier
+    from mmkd.models.classifiers import LinearHeadClassifier
     logits = torch.randn(40, 10, generator=torch.Generator().manual_seed(0))
     labels = torch.randint(0, 10, (40, ), generator=torch.Generator().manual_seed(1))
-    preds = ImageClassifier.predict_by_logits(logits, [BaseDataElement(gt_label=lb.reshape(1)) for lb in labels])
-    metric = Accuracy(topk=(1, 5))
+    preds = LinearHeadClassifier.predict_by_logits(logits, [BaseDataElement(gt_label=lb.reshape(1)) for lb in labels])
+    metric = TopKAccuracy(topk=(1, 5))
     metric.process({}, preds)
     top5 = logits.topk(5, 1).indices
     assert metric.evaluate(40) == pytest.approx({

@@ -14,7 +14,8 @@ from collections import OrderedDict
 import pytest
 import torch
 
-from mmkd.models.classifiers import ImageClassifier
+from mmkd.models.backbones import CIFAR_ARCHS
+from mmkd.models.classifiers import LinearHeadClassifier
 from mmkd.registry import MODELS
 from mmkd.utils import register_all_modules
 
@@ -30,12 +31,17 @@ NAMES = [
 ]
 
 
-def build(name: str) -> ImageClassifier:
-    return MODELS.build(dict(type='ImageClassifier', backbone=dict(type=name), num_classes=100))
+def backbone(name: str) -> dict:
+    """RepDistiller's network ``name`` as an mmkd backbone config (mmpretrain's ``arch=`` idiom)."""
+    return dict(type=CIFAR_ARCHS[name], arch=name)
+
+
+def build(name: str) -> LinearHeadClassifier:
+    return MODELS.build(dict(type='LinearHeadClassifier', backbone=backbone(name), num_classes=100))
 
 
 def to_repdistiller(state_dict: dict, head_key: str) -> 'OrderedDict[str, torch.Tensor]':
-    """Inverse of ``ImageClassifier.convert_state_dict``: mmkd's keys -> the original network's keys."""
+    """Inverse of ``LinearHeadClassifier.convert_state_dict``: mmkd's keys -> the original network's keys."""
     out = OrderedDict()
     for key, value in state_dict.items():
         if key.startswith('fc.'):
@@ -48,9 +54,17 @@ def to_repdistiller(state_dict: dict, head_key: str) -> 'OrderedDict[str, torch.
 
 
 def test_golden_covers_the_zoo():
-    assert sorted(GOLDEN) == sorted(NAMES)
+    assert sorted(GOLDEN) == sorted(NAMES) == sorted(CIFAR_ARCHS)
     for name in NAMES:
-        assert MODELS.get(name) is not None, name
+        assert MODELS.get(CIFAR_ARCHS[name]) is not None, name
+        assert MODELS.get(name) is None, f'{name} must be an arch of a backbone class, not a registered name'
+
+
+def test_unknown_arch_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown arch 'resnet9'.*'resnet8'"):
+        MODELS.build(dict(type='CifarResNet', arch='resnet9'))
+    custom = MODELS.build(dict(type='CifarResNet', arch=dict(depth=14, num_filters=[8, 8, 16, 32])))
+    assert custom.out_channels == 32 and len(custom.layer1) == 2
 
 
 @pytest.mark.parametrize('name', NAMES)
@@ -59,7 +73,7 @@ def test_keys_and_shapes_match_repdistiller(name):
     head_key = model.backbone.head_key
     original = OrderedDict((k, torch.empty(shape, device='meta')) for k, shape in GOLDEN[name])
     assert f'{head_key}.weight' in original and f'{head_key}.bias' in original
-    converted = ImageClassifier.convert_state_dict(original, head_key)
+    converted = LinearHeadClassifier.convert_state_dict(original, head_key)
     want = {k: list(v.shape) for k, v in converted.items()}
     got = {k: list(v.shape) for k, v in model.state_dict().items()}
     assert sorted(set(want) - set(got)) == [], 'keys of the RepDistiller model missing in mmkd'
@@ -72,8 +86,8 @@ def _distiller(teacher: str, ckpt: str):
     return MODELS.build(
         dict(
             type='ClassificationDistiller',
-            student=dict(type='ImageClassifier', backbone=dict(type='resnet8'), num_classes=100),
-            teacher=dict(type='ImageClassifier', backbone=dict(type=teacher), num_classes=100),
+            student=dict(type='LinearHeadClassifier', backbone=backbone('resnet8'), num_classes=100),
+            teacher=dict(type='LinearHeadClassifier', backbone=backbone(teacher), num_classes=100),
             teacher_ckpt=ckpt,
             distill_losses=dict(loss_kd=dict(type='KDLoss', tau=4.0))))
 

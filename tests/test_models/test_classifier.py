@@ -1,4 +1,4 @@
-"""ImageClassifier: the three modes, checkpoint key conversion, and the ImageNet backbones."""
+"""LinearHeadClassifier: the three modes, checkpoint key conversion, and the ImageNet backbones."""
 from collections import OrderedDict
 
 import pytest
@@ -8,14 +8,14 @@ from mmengine.config import Config
 from mmengine.structures import BaseDataElement
 from torch import nn
 
-from mmkd.models.classifiers import ImageClassifier
+from mmkd.models.classifiers import LinearHeadClassifier
 from mmkd.registry import MODELS
 
 RESNET = dict(type='ResNet', out_indices=(3, ), norm_eval=False, style='pytorch')
 
 
-def build(backbone: dict, num_classes: int = 10, **kwargs) -> ImageClassifier:
-    return MODELS.build(dict(type='ImageClassifier', backbone=backbone, num_classes=num_classes, **kwargs))
+def build(backbone: dict, num_classes: int = 10, **kwargs) -> LinearHeadClassifier:
+    return MODELS.build(dict(type='LinearHeadClassifier', backbone=backbone, num_classes=num_classes, **kwargs))
 
 
 def samples(labels):
@@ -25,7 +25,7 @@ def samples(labels):
 @pytest.fixture(scope='module')
 def resnet8():
     torch.manual_seed(0)
-    return build(dict(type='resnet8')).eval()
+    return build(dict(type='CifarResNet', arch='resnet8')).eval()
 
 
 def test_tensor_mode(resnet8):
@@ -72,15 +72,16 @@ def test_convert_state_dict_mapping():
     w = [torch.full((1, ), float(i)) for i in range(6)]
     state = OrderedDict([('conv1.weight', w[0]), ('layer1.0.bn1.running_mean', w[1]), ('linear.weight', w[2]),
                          ('linear.bias', w[3]), ('backbone.stem.weight', w[4]), ('fc.extra', w[5])])
-    converted = ImageClassifier.convert_state_dict(state, head_key='linear')
+    converted = LinearHeadClassifier.convert_state_dict(state, head_key='linear')
     assert list(converted) == ['backbone.conv1.weight', 'backbone.layer1.0.bn1.running_mean', 'fc.weight', 'fc.bias',
                                'backbone.stem.weight', 'fc.extra']  # keys already in the layout are kept
-    assert all(converted[k] is v for k, v in zip(['backbone.conv1.weight', 'backbone.layer1.0.bn1.running_mean',
-                                                    'fc.weight'], w))
+    assert all(converted[k] is v
+               for k, v in zip(['backbone.conv1.weight', 'backbone.layer1.0.bn1.running_mean', 'fc.weight'], w))
     # dotted head keys (e.g. 'classifier.0') and the default 'fc'
-    assert list(ImageClassifier.convert_state_dict({'classifier.0.weight': w[0], 'classifier.1.x': w[1]},
-                                                   'classifier.0')) == ['fc.weight', 'backbone.classifier.1.x']
-    assert list(ImageClassifier.convert_state_dict({'fc.weight': w[0], 'fcx.weight': w[1]})) == \
+    dotted = LinearHeadClassifier.convert_state_dict({'classifier.0.weight': w[0], 'classifier.1.x': w[1]},
+                                                     'classifier.0')
+    assert list(dotted) == ['fc.weight', 'backbone.classifier.1.x']
+    assert list(LinearHeadClassifier.convert_state_dict({'fc.weight': w[0], 'fcx.weight': w[1]})) == \
         ['fc.weight', 'backbone.fcx.weight']
 
 
@@ -114,8 +115,9 @@ def test_mmdet_resnet_has_torchvision_keys(depth):
 
 
 def test_torchvision_checkpoint_loads_into_the_imagenet_teacher(tmp_path):
-    """configs/imagenet/kd/r34_r18.py loads a bare torchvision-layout state dict (as resnet34-b627a593.pth)."""
-    cfg = Config.fromfile('configs/imagenet/kd/r34_r18.py')
+    """configs/kd/kd_r34_r18_8xb64-100e_in1k.py loads a bare torchvision-layout state dict (as
+    resnet34-b627a593.pth)."""
+    cfg = Config.fromfile('configs/kd/kd_r34_r18_8xb64-100e_in1k.py')
     torch.manual_seed(0)
     ref = MODELS.build(cfg.model.teacher).eval()
     with torch.no_grad():

@@ -1,5 +1,5 @@
-from .crop import RandomCropPad, RandomResizedCrop
+from .crop import InceptionCrop, RandomCropPad
 from .formatting import PackClsInputs
 from .resize import ResizeShortEdge
 
-__all__ = ['PackClsInputs', 'RandomCropPad', 'RandomResizedCrop', 'ResizeShortEdge']
+__all__ = ['PackClsInputs', 'RandomCropPad', 'InceptionCrop', 'ResizeShortEdge']

@@ -47,10 +47,12 @@ class RandomCropPad(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class RandomResizedCrop(BaseTransform):
-    """Inception-style crop (the ImageNet recipe): a random area in ``scale`` and aspect ratio in ``ratio``,
-    resized to ``size``; after 10 failed tries, the
-    centred whole image clamped to ``ratio`` (as torchvision).
+class InceptionCrop(BaseTransform):
+    """Inception-style random resized crop (the ImageNet recipe; torchvision's ``RandomResizedCrop``).
+
+    A random area in ``scale`` and aspect ratio in ``ratio``, resized to ``size``; after 10 failed tries, the
+    centred whole image clamped to ``ratio`` (as torchvision). (mmpretrain's ``RandomResizedCrop`` takes other
+    arguments, hence the different name.)
 
     Args:
         size (int | tuple): Output (h, w).

@@ -7,7 +7,14 @@ from .shufflenet import CifarShuffleNetV1, CifarShuffleNetV2
 from .vgg import CifarVGG
 from .wrn import WideResNet
 
+#: RepDistiller / mdistiller network name -> the mmkd backbone that builds it with ``arch=<name>``.
+CIFAR_ARCHS = {
+    arch: cls.__name__
+    for cls in (CifarResNet, WideResNet, CifarVGG, CifarShuffleNetV1, CifarShuffleNetV2, CifarMobileNetV2,
+                CifarResNetV2) for arch in cls.arch_settings
+}
+
 __all__ = [
     'CifarResNet', 'CifarResNetV2', 'MobileNetV1', 'CifarMobileNetV2', 'CifarShuffleNetV1', 'CifarShuffleNetV2',
-    'CifarVGG', 'WideResNet'
+    'CifarVGG', 'WideResNet', 'CIFAR_ARCHS'
 ]

@@ -1,13 +1,13 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """CIFAR ResNets (He et al. 2016) with RepDistiller's module names: resnet8 ... resnet110, resnet8x4,
 resnet32x4. Public RepDistiller / mdistiller teacher checkpoints load as-is."""
-from typing import List, Optional
+from typing import Optional, Union
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmkd.registry import MODELS
-from .variants import register_variants
+from .arch import resolve_arch
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
@@ -39,17 +39,25 @@ class CifarResNet(nn.Module):
     """ResNet for 32x32 inputs: a 3x3 stem and three stages of (depth - 2) / 6 basic blocks.
 
     Args:
-        depth (int): 6n + 2.
-        num_filters (list[int]): Channels of the stem and of the three stages.
+        arch (str | dict): A RepDistiller name in :attr:`arch_settings` (``'resnet8'`` ... ``'resnet110'``,
+            ``'resnet8x4'``, ``'resnet32x4'``), or ``dict(depth=6n + 2, num_filters=[stem, stage1, stage2,
+            stage3])``. Defaults to 'resnet56'.
         in_channels (int): Input channels. Defaults to 3.
 
     The classifier of the RepDistiller checkpoint is ``fc`` (see ``head_key``); forward returns the last
     feature map.
     """
     head_key = 'fc'
+    arch_settings = {
+        **{f'resnet{d}': dict(depth=d, num_filters=[16, 16, 32, 64]) for d in (8, 14, 20, 32, 44, 56, 110)},
+        'resnet8x4': dict(depth=8, num_filters=[32, 64, 128, 256]),
+        'resnet32x4': dict(depth=32, num_filters=[32, 64, 128, 256]),
+    }
 
-    def __init__(self, depth: int, num_filters: List[int], in_channels: int = 3) -> None:
+    def __init__(self, arch: Union[str, dict] = 'resnet56', in_channels: int = 3) -> None:
         super().__init__()
+        arch = resolve_arch(self, arch, ('depth', 'num_filters'))
+        depth, num_filters = arch['depth'], arch['num_filters']
         if (depth - 2) % 6 != 0:
             raise ValueError(f'CifarResNet depth must be 6n + 2 (8, 14, 20, 32, ...), got {depth}.')
         n = (depth - 2) // 6
@@ -75,11 +83,3 @@ class CifarResNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         x = self.relu(self.bn1(self.conv1(x)))
         return self.layer3(self.layer2(self.layer1(x)))
-
-
-_FILTERS = [16, 16, 32, 64]
-register_variants(CifarResNet, {
-    **{f'resnet{d}': dict(depth=d, num_filters=_FILTERS) for d in (8, 14, 20, 32, 44, 56, 110)},
-    'resnet8x4': dict(depth=8, num_filters=[32, 64, 128, 256]),
-    'resnet32x4': dict(depth=32, num_filters=[32, 64, 128, 256]),
-})

@@ -1,10 +1,12 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """RepDistiller's CIFAR ResNet-50 (``ResNet50``: 3x3 stem, bottleneck stages 3/4/6/3); classifier ``linear``."""
+from typing import Union
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmkd.registry import MODELS
-from .variants import register_variants
+from .arch import resolve_arch
 
 
 class Bottleneck(nn.Module):
@@ -33,11 +35,19 @@ class Bottleneck(nn.Module):
 
 @MODELS.register_module()
 class CifarResNetV2(nn.Module):
-    """Bottleneck ResNet for 32x32 inputs (RepDistiller ``resnetv2``)."""
-    head_key = 'linear'
+    """Bottleneck ResNet for 32x32 inputs (RepDistiller ``resnetv2``).
 
-    def __init__(self, num_blocks=(3, 4, 6, 3), in_channels: int = 3) -> None:
+    Args:
+        arch (str | dict): ``'ResNet50Cifar'`` (RepDistiller's ``ResNet50``, blocks 3/4/6/3) or
+            ``dict(num_blocks=(n1, n2, n3, n4))``. Defaults to 'ResNet50Cifar'.
+        in_channels (int): Input channels. Defaults to 3.
+    """
+    head_key = 'linear'
+    arch_settings = {'ResNet50Cifar': dict(num_blocks=(3, 4, 6, 3))}
+
+    def __init__(self, arch: Union[str, dict] = 'ResNet50Cifar', in_channels: int = 3) -> None:
         super().__init__()
+        num_blocks = resolve_arch(self, arch, ('num_blocks', ))['num_blocks']
         self.in_planes = 64
         self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
@@ -55,6 +65,3 @@ class CifarResNetV2(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         x = F.relu(self.bn1(self.conv1(x)))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
-
-
-register_variants(CifarResNetV2, {'ResNet50Cifar': dict(num_blocks=(3, 4, 6, 3))})

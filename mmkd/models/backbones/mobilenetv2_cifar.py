@@ -1,9 +1,11 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """MobileNetV2 for CIFAR (Sandler et al. 2018) as in RepDistiller: ``mobile_half`` = width 0.5, expand 6."""
+from typing import Union
+
 from torch import Tensor, nn
 
 from mmkd.registry import MODELS
-from .variants import register_variants
+from .arch import resolve_arch
 
 
 def conv_bn(inp: int, oup: int, kernel: int, stride: int) -> nn.Sequential:
@@ -31,14 +33,17 @@ class CifarMobileNetV2(nn.Module):
     """RepDistiller's CIFAR MobileNetV2 (stride-2 stem); classifier key ``classifier.0``.
 
     Args:
-        expand_ratio (int): Expansion of the inverted residuals (T). Defaults to 6.
-        width_mult (float): Channel multiplier. Defaults to 0.5.
+        arch (str | dict): ``'mobile_half'`` (width 0.5, expansion 6) or ``dict(expand_ratio=T,
+            width_mult=W)``. Defaults to 'mobile_half'.
         in_channels (int): Input channels. Defaults to 3.
     """
     head_key = 'classifier.0'
+    arch_settings = {'mobile_half': dict(expand_ratio=6, width_mult=0.5)}
 
-    def __init__(self, expand_ratio: int = 6, width_mult: float = 0.5, in_channels: int = 3) -> None:
+    def __init__(self, arch: Union[str, dict] = 'mobile_half', in_channels: int = 3) -> None:
         super().__init__()
+        arch = resolve_arch(self, arch, ('expand_ratio', 'width_mult'))
+        expand_ratio, width_mult = arch['expand_ratio'], arch['width_mult']
         setting = [[1, 16, 1, 1], [expand_ratio, 24, 2, 1], [expand_ratio, 32, 3, 2], [expand_ratio, 64, 4, 2],
                    [expand_ratio, 96, 3, 1], [expand_ratio, 160, 3, 2], [expand_ratio, 320, 1, 1]]
         channels = int(32 * width_mult)
@@ -59,6 +64,3 @@ class CifarMobileNetV2(nn.Module):
         for block in self.blocks:
             x = block(x)
         return self.conv2(x)
-
-
-register_variants(CifarMobileNetV2, {'mobile_half': dict(expand_ratio=6, width_mult=0.5)})

@@ -1,14 +1,14 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """ShuffleNet V1 (Zhang et al. 2018) and V2 (Ma et al. 2018) for CIFAR, RepDistiller's ``ShuffleV1`` /
 ``ShuffleV2`` with their module names; classifier key ``linear``."""
-from typing import Sequence
+from typing import Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmkd.registry import MODELS
-from .variants import register_variants
+from .arch import resolve_arch
 
 
 def channel_shuffle(x: Tensor, groups: int) -> Tensor:
@@ -42,12 +42,20 @@ class ShuffleV1Block(nn.Module):
 
 @MODELS.register_module()
 class CifarShuffleNetV1(nn.Module):
-    """ShuffleNet V1 (groups 3, out planes 240/480/960, blocks 4/8/4 for ``ShuffleV1``)."""
-    head_key = 'linear'
+    """ShuffleNet V1 for CIFAR.
 
-    def __init__(self, out_planes: Sequence[int] = (240, 480, 960), num_blocks: Sequence[int] = (4, 8, 4),
-                 groups: int = 3, in_channels: int = 3) -> None:
+    Args:
+        arch (str | dict): ``'ShuffleV1'`` (groups 3, out planes 240/480/960, blocks 4/8/4) or
+            ``dict(out_planes=(...), num_blocks=(...), groups=g)``. Defaults to 'ShuffleV1'.
+        in_channels (int): Input channels. Defaults to 3.
+    """
+    head_key = 'linear'
+    arch_settings = {'ShuffleV1': dict(out_planes=(240, 480, 960), num_blocks=(4, 8, 4), groups=3)}
+
+    def __init__(self, arch: Union[str, dict] = 'ShuffleV1', in_channels: int = 3) -> None:
         super().__init__()
+        arch = resolve_arch(self, arch, ('out_planes', 'num_blocks', 'groups'))
+        out_planes, num_blocks, groups = arch['out_planes'], arch['num_blocks'], arch['groups']
         self.conv1 = nn.Conv2d(in_channels, 24, kernel_size=1, bias=False)
         self.bn1 = nn.BatchNorm2d(24)
         self.in_planes = 24
@@ -115,12 +123,20 @@ class ShuffleV2DownBlock(nn.Module):
 
 @MODELS.register_module()
 class CifarShuffleNetV2(nn.Module):
-    """ShuffleNet V2 (net size 1: channels 116/232/464/1024, blocks 3/7/3 for ``ShuffleV2``)."""
-    head_key = 'linear'
+    """ShuffleNet V2 for CIFAR.
 
-    def __init__(self, out_channels: Sequence[int] = (116, 232, 464, 1024), num_blocks: Sequence[int] = (3, 7, 3),
-                 in_channels: int = 3) -> None:
+    Args:
+        arch (str | dict): ``'ShuffleV2'`` (net size 1: channels 116/232/464/1024, blocks 3/7/3) or
+            ``dict(out_channels=(c1, c2, c3, c_last), num_blocks=(n1, n2, n3))``. Defaults to 'ShuffleV2'.
+        in_channels (int): Input channels. Defaults to 3.
+    """
+    head_key = 'linear'
+    arch_settings = {'ShuffleV2': dict(out_channels=(116, 232, 464, 1024), num_blocks=(3, 7, 3))}
+
+    def __init__(self, arch: Union[str, dict] = 'ShuffleV2', in_channels: int = 3) -> None:
         super().__init__()
+        arch = resolve_arch(self, arch, ('out_channels', 'num_blocks'))
+        out_channels, num_blocks = arch['out_channels'], arch['num_blocks']
         self.conv1 = nn.Conv2d(in_channels, 24, kernel_size=1, bias=False)
         self.bn1 = nn.BatchNorm2d(24)
         prev = 24
@@ -137,7 +153,3 @@ class CifarShuffleNetV2(nn.Module):
         x = F.relu(self.bn1(self.conv1(x)))
         x = self.layer3(self.layer2(self.layer1(x)))
         return F.relu(self.bn2(self.conv2(x)))
-
-
-register_variants(CifarShuffleNetV1, {'ShuffleV1': {}})
-register_variants(CifarShuffleNetV2, {'ShuffleV2': {}})

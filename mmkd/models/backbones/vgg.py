@@ -1,12 +1,12 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """VGG with BatchNorm for CIFAR (Simonyan & Zisserman 2015), RepDistiller's names: vgg8 ... vgg19."""
-from typing import List
+from typing import List, Union
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmkd.registry import MODELS
-from .variants import register_variants
+from .arch import resolve_arch
 
 VGG_STAGES = {
     8: [[64], [128], [256], [512], [512]],
@@ -31,16 +31,16 @@ class CifarVGG(nn.Module):
     fourth for 64x64 inputs); classifier key ``classifier``.
 
     Args:
-        depth (int): 8, 11, 13, 16 or 19.
+        arch (str | dict): ``'vgg8'``, ``'vgg11'``, ``'vgg13'``, ``'vgg16'`` or ``'vgg19'``, or ``dict(stages=[[c,
+            ...], ...])`` (five stages of conv widths). Defaults to 'vgg13'.
         in_channels (int): Input channels. Defaults to 3.
     """
     head_key = 'classifier'
+    arch_settings = {f'vgg{depth}': dict(stages=stages) for depth, stages in VGG_STAGES.items()}
 
-    def __init__(self, depth: int, in_channels: int = 3) -> None:
+    def __init__(self, arch: Union[str, dict] = 'vgg13', in_channels: int = 3) -> None:
         super().__init__()
-        if depth not in VGG_STAGES:
-            raise ValueError(f'CifarVGG depth must be one of {sorted(VGG_STAGES)}, got {depth}.')
-        stages = VGG_STAGES[depth]
+        stages = resolve_arch(self, arch, ('stages', ))['stages']
         prev = in_channels
         for i, channels in enumerate(stages):
             setattr(self, f'block{i}', _stage(channels, prev))
@@ -58,6 +58,3 @@ class CifarVGG(nn.Module):
         if h == 64:
             x = self.pool(x)
         return F.relu(self.block4(x))
-
-
-register_variants(CifarVGG, {f'vgg{d}': dict(depth=d) for d in VGG_STAGES})

@@ -1,10 +1,12 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """Wide ResNets (Zagoruyko & Komodakis 2016) with RepDistiller's module names: wrn_16_1 ... wrn_40_2."""
+from typing import Union
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmkd.registry import MODELS
-from .variants import register_variants
+from .arch import resolve_arch
 
 
 class BasicBlock(nn.Module):
@@ -51,15 +53,18 @@ class WideResNet(nn.Module):
     """WRN-depth-width for 32x32 inputs; classifier key ``fc``.
 
     Args:
-        depth (int): 6n + 4.
-        widen_factor (int): Width multiplier.
+        arch (str | dict): ``'wrn_16_1'``, ``'wrn_16_2'``, ``'wrn_40_1'`` or ``'wrn_40_2'`` (RepDistiller's
+            ``wrn_<depth>_<width>``), or ``dict(depth=6n + 4, widen_factor=k)``. Defaults to 'wrn_40_2'.
         drop_rate (float): Dropout inside the blocks. Defaults to 0.
         in_channels (int): Input channels. Defaults to 3.
     """
     head_key = 'fc'
+    arch_settings = {f'wrn_{d}_{w}': dict(depth=d, widen_factor=w) for d, w in ((16, 1), (16, 2), (40, 1), (40, 2))}
 
-    def __init__(self, depth: int, widen_factor: int = 1, drop_rate: float = 0.0, in_channels: int = 3) -> None:
+    def __init__(self, arch: Union[str, dict] = 'wrn_40_2', drop_rate: float = 0.0, in_channels: int = 3) -> None:
         super().__init__()
+        arch = resolve_arch(self, arch, ('depth', 'widen_factor'))
+        depth, widen_factor = arch['depth'], arch['widen_factor']
         if (depth - 4) % 6 != 0:
             raise ValueError(f'WideResNet depth must be 6n + 4 (16, 40, ...), got {depth}.')
         n = (depth - 4) // 6
@@ -75,9 +80,3 @@ class WideResNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         x = self.block3(self.block2(self.block1(self.conv1(x))))
         return self.relu(self.bn1(x))
-
-
-register_variants(WideResNet, {
-    f'wrn_{d}_{w}': dict(depth=d, widen_factor=w)
-    for d, w in ((16, 1), (16, 2), (40, 1), (40, 2))
-})

@@ -1,3 +1,4 @@
-from .image_classifier import ImageClassifier, stack_labels
+# Copyright (c) mmkd contributors. All rights reserved.
+from .linear_head_classifier import LinearHeadClassifier, stack_labels
 
-__all__ = ['ImageClassifier', 'stack_labels']
+__all__ = ['LinearHeadClassifier', 'stack_labels']

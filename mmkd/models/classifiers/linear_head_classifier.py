@@ -12,8 +12,11 @@ from mmkd.registry import MODELS
 
 
 @MODELS.register_module()
-class ImageClassifier(BaseModel):
+class LinearHeadClassifier(BaseModel):
     """backbone -> global average pool -> linear ``fc``: the classifier wrapper of every mmkd image model.
+
+    (mmpretrain's ``ImageClassifier`` is a different model: backbone, neck and head configs; this one has a
+    single linear head, so public RepDistiller / mdistiller / torchvision checkpoints map onto it one to one.)
 
     Args:
         backbone (dict): Config of a backbone returning a feature map [B, C, H, W] (or a tuple whose last
@@ -39,7 +42,7 @@ class ImageClassifier(BaseModel):
             # mmkd backbones declare out_channels; mmdet's ResNet has feat_dim
             in_channels = getattr(self.backbone, 'out_channels', getattr(self.backbone, 'feat_dim', None))
             if not isinstance(in_channels, int):
-                raise ValueError(f'ImageClassifier: set in_channels, {type(self.backbone).__name__} does not '
+                raise ValueError(f'LinearHeadClassifier: set in_channels, {type(self.backbone).__name__} does not '
                                  'declare out_channels.')
         self.num_classes = num_classes
         self.fc = nn.Linear(in_channels, num_classes)
@@ -58,16 +61,21 @@ class ImageClassifier(BaseModel):
                 mode: str = 'tensor') -> Union[Tensor, Dict[str, Tensor], List[BaseDataElement]]:
         """``mode``: 'tensor' -> logits [B, num_classes]; 'loss' -> dict; 'predict' -> data samples with
         ``pred_score`` and ``pred_label``."""
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
         logits = self.fc(self.extract_feat(inputs))
         if mode == 'tensor':
             return logits
-        if mode == 'loss':
-            return self.loss_by_logits(logits, data_samples)
         if mode == 'predict':
             return self.predict_by_logits(logits, data_samples)
         raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, predict and tensor mode')
 
+    def loss(self, inputs: Tensor, data_samples: List[BaseDataElement]) -> Dict[str, Tensor]:
+        """The classifier's own losses: ``{'loss_cls': loss_cls(logits, labels)}``."""
+        return self.loss_by_logits(self(inputs), data_samples)
+
     def loss_by_logits(self, logits: Tensor, data_samples: List[BaseDataElement]) -> Dict[str, Tensor]:
+        """``loss_cls`` of the logits [B, num_classes] against the samples' ``gt_label``."""
         labels = stack_labels(data_samples, logits.device)
         return dict(loss_cls=self.loss_cls(logits, labels))
 
