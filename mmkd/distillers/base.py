@@ -1,76 +1,20 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """Teacher handling shared by every mmkd distiller: build, load, freeze, eval, and student-only checkpoints."""
-import inspect
 import os.path as osp
 from collections import OrderedDict
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-from mmengine.config import Config, ConfigDict
-from mmengine.hub import get_config
-from mmengine.logging import MessageHub, print_log
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor, nn
 
-from mmkd.losses import LogitDistillLoss
 from mmkd.registry import MODELS
+from mmkd.utils.checkpoint import trusted_local_checkpoints
+from .distill_losses import LogitRows, build_distill_losses, compute_distill_losses
 
 STUDENT = 'student.'
-
-
-def build_distill_losses(cfgs: Optional[Dict[str, dict]]) -> nn.ModuleDict:
-    """Build named losses, validating every config against the loss's signature.
-
-    Args:
-        cfgs (dict): ``{'loss_kd': dict(type='KDLoss', tau=4), ...}``. Each name must contain ``loss`` so
-            that MMEngine sums it into the total and logs it under its own key.
-
-    Returns:
-        nn.ModuleDict: The built losses.
-    """
-    losses = nn.ModuleDict()
-    for name, cfg in (cfgs or {}).items():
-        if 'loss' not in name:
-            raise ValueError(f'Loss name "{name}" must contain "loss" (e.g. "loss_{name}") so that it is '
-                             'summed into the total loss and logged.')
-        cfg = dict(cfg)
-        loss_type = cfg.pop('type', None)
-        loss_cls = MODELS.get(loss_type) if isinstance(loss_type, str) else loss_type
-        if loss_cls is None:
-            known = sorted(k for k, v in MODELS.module_dict.items()
-                           if isinstance(v, type) and issubclass(v, LogitDistillLoss))
-            raise KeyError(f'{name}: unknown loss type {loss_type!r}. mmkd distillation losses: {known} '
-                           '(any loss registered in mmdet can be used too).')
-        params = inspect.signature(loss_cls.__init__).parameters
-        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
-            valid = [p for p in params if p != 'self']
-            wrong = [k for k in cfg if k not in valid]
-            if wrong:
-                raise TypeError(f'{name}: {loss_cls.__name__} got unknown argument(s) {wrong}; valid arguments: '
-                                f'{valid}.')
-        losses[name] = loss_cls(**cfg)
-    return losses
-
-
-def resolve_model_cfg(cfg: dict) -> dict:
-    """A model config, or ``dict(cfg_path=PATH, **overrides)``: the ``model`` of another config file with the
-    overrides merged in (as MMRazor does). PATH is ``mmdet::retinanet/retinanet_r50_fpn_1x_coco.py`` (a config
-    shipped with a package), or a file path relative to the working directory or to the mmkd repository."""
-    cfg = cfg.to_dict() if isinstance(cfg, ConfigDict) else dict(cfg)
-    path = cfg.pop('cfg_path', None)
-    if path is None:
-        return ConfigDict(cfg)  # mmdet reads train_cfg / test_cfg by attribute
-    if '::' in path:
-        model = get_config(path).model
-    else:
-        candidates = [path, osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), path)]
-        found = next((p for p in candidates if osp.isfile(p)), None)
-        if found is None:
-            raise FileNotFoundError(f'cfg_path {path} not found (looked in {candidates}).')
-        model = Config.fromfile(found).model
-    model = model.to_dict() if isinstance(model, ConfigDict) else dict(model)
-    return ConfigDict(Config._merge_a_into_b(cfg, model))
 
 
 def extract_state_dict(checkpoint: Any, path: str) -> Dict[str, Tensor]:
@@ -97,16 +41,22 @@ class BaseDistiller(BaseModel):
     *without* a prefix, so a checkpoint loads into the student's own config; loading also accepts
     ``student.``-prefixed keys.
 
+    Training runs the student's **own** ``loss()`` unchanged (its loss terms are exactly those of the student
+    trained alone) and records the logits and labels distillation needs on the way (:meth:`student_loss_and_rows`,
+    see :mod:`mmkd.distillers.recorder`); the teacher's logits for the same rows come from a frozen forward.
+    Every distillation term is added under its own name. Change the student's own losses in the student config
+    (e.g. ``loss_cls=dict(loss_weight=0.1)``) and leave terms out with ``drop_student_losses``.
+
     Args:
-        student (dict): Student model config (or ``dict(cfg_path=..., **overrides)``, see
-            :func:`resolve_model_cfg`).
+        student (dict): Student model config (or ``dict(cfg_path=..., **overrides)``: the model of another
+            config file, see :mod:`mmkd.registry`).
         teacher (dict): Teacher model config (same forms).
         teacher_ckpt (str, optional): Teacher weights; required to train.
         teacher_strict (bool): Fail when the teacher checkpoint has missing or unexpected keys (the keys are
             listed). Defaults to True.
         distill_losses (dict): Named distillation losses, see :func:`build_distill_losses`.
-        drop_student_losses (Sequence[str]): Student loss terms to leave out, e.g. ``['loss_cls']`` when PLD
-            replaces a detector head's cross-entropy. Defaults to none.
+        drop_student_losses (Sequence[str]): The student's own loss terms to leave out, e.g. ``['loss_cls']``
+            when PLD replaces the cross-entropy of a classifier or of a RoI head. Defaults to none.
         data_preprocessor (dict, optional): Defaults to the student's own data preprocessor (the teacher gets
             the same inputs).
         init_cfg (dict, optional): Initialisation config.
@@ -123,10 +73,10 @@ class BaseDistiller(BaseModel):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.drop_student_losses = tuple(drop_student_losses)
-        self.student = MODELS.build(resolve_model_cfg(student))
+        self.student = MODELS.build(student)
         if data_preprocessor is None and hasattr(self.student, 'data_preprocessor'):
             self.data_preprocessor = self.student.data_preprocessor
-        teacher_model = MODELS.build(resolve_model_cfg(teacher))
+        teacher_model = MODELS.build(teacher)
         teacher_model.requires_grad_(False)
         teacher_model.eval()
         self._teacher = [teacher_model]  # a list hides it from nn.Module's registration
@@ -157,7 +107,8 @@ class BaseDistiller(BaseModel):
             raise FileNotFoundError(f'Teacher checkpoint {path} does not exist. Set model.teacher_ckpt to the '
                                     "teacher's .pth (e.g. --cfg-options model.teacher_ckpt=PATH).")
         try:
-            checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+            with trusted_local_checkpoints():
+                checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
         except Exception as exc:  # unreadable, truncated, not a pickle ...
             raise RuntimeError(f'Teacher checkpoint {path} could not be read ({type(exc).__name__}: {exc}). '
                                'Is the file complete?') from exc
@@ -208,7 +159,28 @@ class BaseDistiller(BaseModel):
         self.teacher._apply(fn, *args, **kwargs)
         return self
 
-    # ---------------------------------------------------------------- losses
+    # ---------------------------------------------------------------- training
+    def forward(self,
+                inputs: Tensor,
+                data_samples: Optional[list] = None,
+                mode: str = 'tensor') -> Union[Dict[str, Tensor], list, Tensor, tuple]:
+        """``mode='loss'``: the student's losses and the distillation terms; 'predict' and 'tensor': the
+        student's."""
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        return self.student(inputs, data_samples, mode)
+
+    def loss(self, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
+        """The student's own loss terms (less ``drop_student_losses``) and every distillation term."""
+        losses, rows = self.student_loss_and_rows(inputs, data_samples)
+        losses = self.without_dropped(losses)
+        losses.update(compute_distill_losses(self.distill_losses, rows))
+        return losses
+
+    def student_loss_and_rows(self, inputs: Tensor, data_samples: list) -> Tuple[Dict[str, Tensor], LogitRows]:
+        """Subclasses: the student's own ``loss()`` and the rows of logits (student and teacher) to distil."""
+        raise NotImplementedError
+
     def without_dropped(self, student_losses: Dict[str, Tensor]) -> Dict[str, Tensor]:
         """The student's own loss terms minus ``drop_student_losses`` (a missing name is an error)."""
         missing = [k for k in self.drop_student_losses if k not in student_losses]
@@ -216,24 +188,6 @@ class BaseDistiller(BaseModel):
             raise KeyError(f'drop_student_losses names {missing}, but the student losses are '
                            f'{sorted(student_losses)}.')
         return {k: v for k, v in student_losses.items() if k not in self.drop_student_losses}
-
-    def compute_distill_losses(self, preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor] = None,
-                               weight: Optional[Tensor] = None) -> Dict[str, Tensor]:
-        """Every distillation term under its own name; a non-finite value stops with the loss and iteration."""
-        losses = {}
-        for name, loss in self.distill_losses.items():
-            try:
-                losses[name] = loss(preds_S, preds_T, labels, weight) if isinstance(loss, LogitDistillLoss) \
-                    else loss(preds_S, preds_T)
-            except FloatingPointError as exc:
-                hub = MessageHub.get_current_instance()
-                it, epoch = hub.get_info('iter'), hub.get_info('epoch')
-                where = f' at iteration {it + 1}' if it is not None else ''  # 1-based, as in the training log
-                where += f' (epoch {epoch + 1})' if epoch is not None else ''
-                raise FloatingPointError(
-                    f'{name}{where}: {exc} '
-                    'Training stopped; the checkpoints already saved in the work_dir are kept.') from exc
-        return losses
 
 
 def _short(keys: List[str], limit: int = 20) -> str:

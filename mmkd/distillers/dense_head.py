@@ -1,14 +1,15 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """Per-anchor logit distillation for single-stage detectors (RetinaNet, ATSS, GFL, FCOS, ...)."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
-from mmdet.models.utils import unpack_gt_instances
 from mmdet.structures import SampleList
 from torch import Tensor
 
 from mmkd.registry import MODELS
 from .base import BaseDistiller
+from .distill_losses import IGNORE_LABEL, LogitRows, check_losses_take_weight
+from .recorder import record_calls
 
 ANCHOR_SELECTIONS = ('all', 'positive', 'topk')
 BACKGROUND_MODES = ('no_target', 'ignore')
@@ -38,8 +39,9 @@ class DenseHeadDistiller(BaseDistiller):
 
     Teacher and student must share the anchor generator (or point strides) and the FPN strides, so that
     their ``cls_scores`` align anchor by anchor; this is checked on every batch. The teacher runs
-    backbone + neck + head forward only. The student's own losses (focal, box, ...) are kept, and the
-    per-anchor labels of its target assignment are reused for the losses that need labels (PLD, DKD).
+    backbone + neck + head forward only. The student runs its own ``loss()`` (focal, box, ... exactly as
+    alone); its head's class logits (``forward``) and the per-anchor labels of its one target assignment
+    (``get_targets``) are recorded on the way and reused for the losses that need labels (PLD, DKD).
 
     Background anchors of a sigmoid head (label = num_classes) have no class. With
     ``background='no_target'`` they keep the label num_classes, which the mmkd losses read as "no target
@@ -49,30 +51,23 @@ class DenseHeadDistiller(BaseDistiller):
     distribution over the C classes; RKKD uses only their order.
 
     Args:
-        student (dict): Student detector config.
-        teacher (dict): Teacher detector config.
-        teacher_ckpt (str, optional): Teacher weights (an MMDetection checkpoint).
-        distill_losses (dict): Named distillation losses on the selected anchors.
         anchor_selection (str): 'all' anchors, the 'positive' anchors of the student's assigner, or the
             'topk' anchors of each image by the teacher's highest class score. Defaults to 'all'.
         topk (int): Anchors per image for 'topk'. Defaults to 1000.
         weight_by_teacher_score (bool): Weight each selected anchor by the teacher's highest class
-            probability (sigmoid). Defaults to False (uniform).
+            probability (sigmoid). Defaults to False (uniform). Every distillation loss must take ``weight``.
         background (str): 'no_target' or 'ignore' (see above). Defaults to 'no_target'.
-        **kwargs: See :class:`BaseDistiller`.
+        **kwargs: ``student`` and ``teacher`` (single-stage detector configs), ``teacher_ckpt`` (an MMDetection
+            checkpoint), ``distill_losses`` (on the selected anchors) and the rest of :class:`BaseDistiller`.
     """
 
     def __init__(self,
-                 student: dict,
-                 teacher: dict,
-                 teacher_ckpt: Optional[str] = None,
-                 distill_losses: Optional[Dict[str, dict]] = None,
                  anchor_selection: str = 'all',
                  topk: int = 1000,
                  weight_by_teacher_score: bool = False,
                  background: str = 'no_target',
                  **kwargs) -> None:
-        super().__init__(student, teacher, teacher_ckpt, distill_losses=distill_losses, **kwargs)
+        super().__init__(**kwargs)
         if anchor_selection not in ANCHOR_SELECTIONS:
             raise ValueError(f'anchor_selection must be one of {ANCHOR_SELECTIONS}, got {anchor_selection!r}.')
         if background not in BACKGROUND_MODES:
@@ -81,6 +76,8 @@ class DenseHeadDistiller(BaseDistiller):
             if not hasattr(model, 'bbox_head') or not hasattr(model, 'extract_feat'):
                 raise TypeError(f'DenseHeadDistiller needs single-stage detectors with a bbox_head; the {who} is '
                                 f'a {type(model).__name__}. Use RoIHeadDistiller for two-stage detectors.')
+        if weight_by_teacher_score:
+            check_losses_take_weight(self.distill_losses, 'weight_by_teacher_score=True')
         self.anchor_selection = anchor_selection
         self.topk = int(topk)
         self.weight_by_teacher_score = bool(weight_by_teacher_score)
@@ -99,64 +96,29 @@ class DenseHeadDistiller(BaseDistiller):
                 f'{desc(head_S, cls_S)}; teacher has {desc(head_T, cls_T)}. Use the same anchor_generator '
                 '(or point strides), FPN strides (neck num_outs / start_level) and num_classes for both.')
 
-    def forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None,
-                mode: str = 'tensor') -> Union[Dict[str, Tensor], SampleList, Tuple]:
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        return self.student(inputs, data_samples, mode)
-
-    def loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
+    def student_loss_and_rows(self, inputs: Tensor, data_samples: SampleList) -> Tuple[Dict[str, Tensor], LogitRows]:
         head = self.student.bbox_head
-        feats = self.student.extract_feat(inputs)
-        outs = head(feats)
+        with record_calls(head, 'forward') as forward, record_calls(head, 'get_targets') as get_targets:
+            losses = self.student.loss(inputs, data_samples)
+        cls_S = forward.only().result[0]
         cls_T = self.teacher_forward(lambda: self.teacher.bbox_head(self.teacher.extract_feat(inputs))[0])
-        self.check_alignment(outs[0], cls_T)
-
-        batch_gt_instances, batch_gt_instances_ignore, batch_img_metas = unpack_gt_instances(data_samples)
-        losses, targets = self.student_loss_and_targets(head, outs, batch_gt_instances, batch_img_metas,
-                                                        batch_gt_instances_ignore)
-        num_imgs = inputs.size(0)
-        labels = labels_from_targets(targets, num_imgs) if targets is not None else None
+        self.check_alignment(cls_S, cls_T)
+        labels = labels_from_targets(get_targets.only().result, inputs.size(0))
         if labels is None:
             raise RuntimeError(f'{type(head).__name__}.get_targets returned no per-anchor labels; '
                                'DenseHeadDistiller supports anchor heads (RetinaNet, ATSS, GFL) and FCOS-like heads.')
-        logits_S = flatten_level_logits(outs[0], head.cls_out_channels)
+        logits_S = flatten_level_logits(cls_S, head.cls_out_channels)
         logits_T = flatten_level_logits(cls_T, head.cls_out_channels)
         if labels.shape != logits_S.shape[:2]:
             raise RuntimeError(f'{len(labels[0])} assigned labels per image for {logits_S.size(1)} anchors.')
-        rows_S, rows_T, rows_label, rows_weight = self.select_anchors(logits_S, logits_T, labels)
-        losses = self.without_dropped(losses)
-        losses.update(self.compute_distill_losses(rows_S, rows_T, rows_label, rows_weight))
-        return losses
+        return losses, self.select_anchors(logits_S, logits_T, labels)
 
-    @staticmethod
-    def student_loss_and_targets(head, outs, batch_gt_instances, batch_img_metas, batch_gt_instances_ignore):
-        """The student head's own losses, plus the ``get_targets`` result computed on the way (one assignment).
-
-        ``get_targets`` is wrapped on this head instance only, for the duration of the call.
-        """
-        captured = []
-        original = head.get_targets
-
-        def get_targets(*args, **kwargs):
-            result = original(*args, **kwargs)
-            captured.append(result)
-            return result
-
-        head.get_targets = get_targets
-        try:
-            losses = head.loss_by_feat(*outs, batch_gt_instances, batch_img_metas, batch_gt_instances_ignore)
-        finally:
-            del head.get_targets
-        return losses, (captured[0] if captured else None)
-
-    def select_anchors(self, logits_S: Tensor, logits_T: Tensor,
-                       labels: Tensor) -> Tuple[Tensor, Tensor, Tensor, Optional[Tensor]]:
+    def select_anchors(self, logits_S: Tensor, logits_T: Tensor, labels: Tensor) -> LogitRows:
         """Rows [M, C] of the selected anchors, their labels [M] and weights [M] (or None)."""
         num_classes = logits_S.size(-1)
         labels = labels.clone()
         if self.background == 'ignore':
-            labels[labels >= num_classes] = -1
+            labels[labels >= num_classes] = IGNORE_LABEL
         if self.anchor_selection == 'positive':
             mask = (labels >= 0) & (labels < num_classes)
         elif self.anchor_selection == 'topk':
@@ -168,4 +130,4 @@ class DenseHeadDistiller(BaseDistiller):
             mask = torch.ones_like(labels, dtype=torch.bool)
         rows_S, rows_T, rows_label = logits_S[mask], logits_T[mask], labels[mask]
         weight = rows_T.detach().float().max(-1).values.sigmoid() if self.weight_by_teacher_score else None
-        return rows_S, rows_T, rows_label, weight
+        return LogitRows(rows_S, rows_T, rows_label, weight)

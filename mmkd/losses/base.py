@@ -93,6 +93,8 @@ class LogitDistillLoss(nn.Module):
     needs_labels: bool = False
     #: Whether the rows are coupled (no per-row losses, so no ``reduction='none'``).
     couples_rows: bool = False
+    #: Whether ``weight`` may weight rows (DIST: it can only select them).
+    takes_row_weights: bool = True
 
     def __init__(self, loss_weight: float = 1.0, ignore_index: int = -1, reduction: str = 'mean') -> None:
         super().__init__()
@@ -185,5 +187,5 @@ class LogitDistillLoss(nn.Module):
         return loss
 
     def extra_repr(self) -> str:
-        return f'loss_weight={self.loss_weight}' + (f", reduction='{self.reduction}'" if self.reduction != 'mean'
-                                                     else '')
+        reduction = f", reduction='{self.reduction}'" if self.reduction != 'mean' else ''
+        return f'loss_weight={self.loss_weight}{reduction}'

@@ -57,6 +57,7 @@ class DISTLoss(LogitDistillLoss):
     """
 
     couples_rows = True
+    takes_row_weights = False
 
     def __init__(self, beta: float = 1.0, gamma: float = 1.0, tau: float = 1.0, loss_weight: float = 1.0,
                  ignore_index: int = -1, reduction: str = 'mean') -> None:

@@ -2,7 +2,6 @@
 """Bassam et al., "PLD: A Choice-Theoretic List-Wise Knowledge Distillation", NeurIPS 2025."""
 from typing import Optional
 
-import torch
 from torch import Tensor
 
 from mmkd.registry import MODELS

@@ -6,11 +6,11 @@ import torch
 from mmdet.testing import demo_mm_inputs
 from mmengine.config import Config
 
-from mmkd.distillers import DenseHeadDistiller, RoIHeadDistiller
+from mmkd.distillers import RoIHeadDistiller
 from mmkd.registry import MODELS
 
-DEMO_DISTILL = 'configs/demo/retinanet_r18_mv2_kd_rkkd_demo.py'
-FRCNN_DISTILL = 'configs/coco/faster_rcnn_distill/kd_rkkd_r50_mv2_fpn_1x_coco.py'
+DEMO_DISTILL = 'configs/rkkd/kd-rkkd_retinanet-r18_retinanet-mv2_fpn_12e_synthetic-coco.py'
+FRCNN_DISTILL = 'configs/rkkd/kd-rkkd_faster-rcnn-r50_faster-rcnn-mv2_fpn_1x_coco.py'
 SMALL_R18 = dict(backbone=dict(depth=18, init_cfg=None), neck=dict(in_channels=[64, 128, 256, 512]))
 
 
@@ -38,7 +38,7 @@ def build_dense(tmp_path, **overrides):
 
 def build_roi(tmp_path, **overrides):
     cfg = Config.fromfile(FRCNN_DISTILL).model
-    cfg.student.backbone.init_cfg = None
+    cfg.student['backbone'] = dict(init_cfg=None)
     cfg.teacher.update(SMALL_R18)
     for key, value in overrides.items():
         cfg[key] = value
