@@ -1,28 +1,16 @@
 # Copyright (c) mmkd contributors. All rights reserved.
-"""mmkd: Plackett-Luce (PLD) and Kendall-tau (RKKD) ranking distillation for OpenMMLab."""
-import re
+"""mmkd: Plackett-Luce (PLD) and Kendall-tau (RKKD) ranking distillation for OpenMMLab.
+
+``import mmkd`` checks the installed stack against :data:`SUPPORTED_STACK` and registers the ``mmkd`` config
+scope with MMEngine (``_base_ = 'mmkd::...'``); mmkd's modules register themselves in the ``mmkd`` registries
+when a config or :func:`mmkd.utils.register_all_modules` needs them. Nothing else changes in the process.
+"""
 from importlib import metadata
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Optional
 
-from .version import __version__
+from .version import SUPPORTED_STACK, __version__, requirement
 
-#: distribution -> (lowest allowed, first disallowed, the tested pin). mmdet 3.3.0 itself asserts
-#: 2.0.0rc4 <= mmcv < 2.2.0 and 0.7.1 <= mmengine < 1.0.0.
-REQUIRED_STACK: Dict[str, Tuple[str, str, str]] = {
-    'torch': ('2.1.0', '3.0.0', '2.13.0'),
-    'mmengine': ('0.10.0', '1.0.0', '0.10.7'),
-    'mmcv': ('2.0.0', '2.2.0', '2.1.0'),
-    'mmdet': ('3.3.0', '3.4.0', '3.3.0'),
-}
-FIX_COMMAND = 'make test  (or: rm -rf .venv && tools/setup_env.sh), see README "Install"'
-
-
-def _release(version: str) -> Tuple[int, ...]:
-    """(major, minor, patch) of a version string such as '2.13.0+cpu' or '2.0.0rc4'."""
-    match = re.match(r'(\d+)(?:\.(\d+))?(?:\.(\d+))?', version)
-    if match is None:
-        return (0, 0, 0)
-    return tuple(int(part or 0) for part in match.groups())
+FIX_COMMAND = 'make test  (or: rm -rf .venv && tools/setup_env.sh), see README "Supported stack"'
 
 
 def check_stack(get_version: Optional[Callable[[str], str]] = None) -> None:
@@ -33,24 +21,31 @@ def check_stack(get_version: Optional[Callable[[str], str]] = None) -> None:
             :func:`importlib.metadata.version`.
     """
     get_version = get_version or metadata.version
-    problems = []
-    for dist, (low, high, pin) in REQUIRED_STACK.items():
+    problems, installed = [], {}
+    for dist in SUPPORTED_STACK:
         try:
-            installed = get_version(dist)
+            installed[dist] = get_version(dist)
         except metadata.PackageNotFoundError:
-            problems.append(f'  {dist}: not installed, required {dist}=={pin} (>={low},<{high})')
-            continue
-        if not _release(low) <= _release(installed) < _release(high):
-            problems.append(f'  {dist}: installed {installed}, required {dist}=={pin} (>={low},<{high})')
+            problems.append(f'  {dist}: not installed, required {requirement(dist)}')
+    if 'mmengine' in installed:
+        from mmengine.utils import digit_version
+        for dist, version in installed.items():
+            low, high = SUPPORTED_STACK[dist]
+            if not digit_version(low) <= digit_version(version) < digit_version(high):
+                problems.append(f'  {dist}: installed {version}, required {requirement(dist)}')
     if problems:
         raise ImportError('mmkd cannot run on this OpenMMLab stack:\n' + '\n'.join(problems) +
+                          '\n(the tested versions are pinned in requirements/constraints.txt)'
                           f'\nFix it with: {FIX_COMMAND}')
 
 
+def _register_config_scope() -> None:
+    """Let MMEngine's config parser resolve ``mmkd::<folder>/<file>.py`` to the configs shipped with mmkd."""
+    from mmengine.config.utils import MODULE2PACKAGE
+    MODULE2PACKAGE.setdefault('mmkd', 'mmkd')
+
+
 check_stack()
+_register_config_scope()
 
-from .utils.checkpoint import register_trusted_local_loader  # noqa: E402
-
-register_trusted_local_loader()
-
-__all__ = ['__version__', 'check_stack', 'REQUIRED_STACK']
+__all__ = ['__version__', 'check_stack', 'SUPPORTED_STACK']

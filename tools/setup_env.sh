@@ -17,10 +17,12 @@ VENV="${VENV:-.venv}"
 PYTHON="${PYTHON:-python3}"
 TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
 MMKD_CACHE="${MMKD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmkd}"
-MMCV_VERSION="2.1.0"
+# The tested mmcv (the one exact version is in requirements/constraints.txt): compiled from its sdist below.
+MMCV_VERSION="$(sed -n 's/^mmcv==//p' requirements/constraints.txt)"
 
 inputs_hash() {
-  { echo "$TORCH_SPEC"; "$PYTHON" --version 2>&1; cat requirements/*.txt setup.py tools/setup_env.sh; } | sha256sum | cut -c1-16
+  { echo "$TORCH_SPEC"; "$PYTHON" --version 2>&1; cat requirements/*.txt setup.py mmkd/version.py tools/setup_env.sh; } |
+    sha256sum | cut -c1-16
 }
 STAMP="$VENV/.mmkd-stack-$(inputs_hash)"
 if [ -f "$STAMP" ]; then
@@ -45,6 +47,8 @@ else
   grep -v -E '^(torch|numpy)==' requirements/constraints.txt > "$CONSTRAINTS"
 fi
 PIP_INSTALL=("${PIP[@]}" install -q -c "$CONSTRAINTS")
+# The supported range of a stack package, from its one definition (mmkd/version.py), e.g. "mmdet>=3.3.0,<3.4.0".
+supported() { "$PY" -c 'import runpy, sys; print(runpy.run_path("mmkd/version.py")["requirement"](sys.argv[1]))' "$1"; }
 
 echo "[mmkd] installing torch ($TORCH_SPEC) and build tools"
 "${PIP_INSTALL[@]}" -r requirements/build.txt "$TORCH_SPEC"
@@ -58,7 +62,7 @@ if "$PY" -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('torch
   fi
 fi
 
-"${PIP_INSTALL[@]}" mmengine==0.10.7 "pycocotools>=2.0.7"
+"${PIP_INSTALL[@]}" "$(supported mmengine)" pycocotools
 
 TORCH_VERSION="$("$PY" -c 'import torch; print(torch.__version__)')"
 PY_TAG="$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
@@ -81,9 +85,15 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
   "${PIP_INSTALL[@]}" addict packaging pyyaml yapf "opencv-python>=3" Pillow
 fi
 
-echo "[mmkd] installing mmdet, mmkd (editable) and the test tools"
-"${PIP_INSTALL[@]}" -r requirements/runtime.txt -r requirements/tests.txt
-"${PIP[@]}" install -q --no-build-isolation --no-deps -e .
+echo "[mmkd] installing mmdet, mmkd (this checkout, in development mode) and the test tools"
+"${PIP_INSTALL[@]}" "$(supported mmdet)" -r requirements/runtime.txt -r requirements/tests.txt
+# Development mode as setuptools' old `develop` did: this checkout on the path (a .pth file) and its metadata
+# in ./mmkd.egg-info. Unlike a PEP 660 editable install, mmengine then finds the package where it really is, so
+# `_base_ = 'mmkd::...'` resolves to this checkout's configs (through mmkd/.mim).
+"${PIP[@]}" uninstall -y -q mmkd >/dev/null 2>&1 || true
+"$PY" setup.py -q egg_info >/dev/null
+SITE="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+echo "$ROOT" > "$SITE/mmkd-checkout.pth"
 
 "$PY" -c "import mmcv.ops, mmdet, mmkd; print('[mmkd] stack ready: mmkd', mmkd.__version__)"
 rm -f "$VENV"/.mmkd-stack-*

@@ -14,7 +14,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmkd.datasets.coco_check import check_coco_config
-from mmkd.utils import register_all_modules, setup_cpu_distributed
+from mmkd.utils import register_all_modules, setup_cpu_distributed, trusted_local_checkpoints
 
 
 def parse_args():
@@ -112,7 +112,8 @@ def main():
         assert args.out.endswith(('.pkl', '.pickle')), 'The dump file must be a pkl file.'
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
 
-    runner.test()
+    with trusted_local_checkpoints():  # load_from / --resume: MMEngine checkpoints under torch >= 2.6
+        runner.test()
 
 
 if __name__ == '__main__':

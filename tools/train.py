@@ -12,7 +12,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmkd.datasets.coco_check import check_coco_config
-from mmkd.utils import register_all_modules, setup_cpu_distributed
+from mmkd.utils import register_all_modules, setup_cpu_distributed, trusted_local_checkpoints
 
 
 def parse_args():
@@ -67,7 +67,6 @@ def enable_amp(cfg: Config) -> None:
         cfg.optim_wrapper.type = 'mmkd.CPUAmpOptimWrapper'
 
 
-
 def main():
     args = parse_args()
     register_all_modules(init_default_scope=False)
@@ -107,7 +106,8 @@ def main():
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    runner.train()
+    with trusted_local_checkpoints():  # load_from / --resume: MMEngine checkpoints under torch >= 2.6
+        runner.train()
 
 
 if __name__ == '__main__':
