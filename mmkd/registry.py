@@ -1,6 +1,10 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """mmkd registries: children of MMDetection's, so ``default_scope = 'mmkd'`` sees every mmdet (and mmengine)
 module plus mmkd's own. ``locations`` import mmkd's modules lazily: configs need no ``custom_imports``.
+
+``MODELS.build`` also accepts ``dict(cfg_path=PATH, **overrides)``: the ``model`` of another config file (e.g.
+``'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'`` or ``'mmkd::retinanet/retinanet_mv2_fpn_1x_coco.py'``) with
+the overrides merged in, as MMRazor's registry does.
 """
 from mmdet.registry import DATA_SAMPLERS as MMDET_DATA_SAMPLERS
 from mmdet.registry import DATASETS as MMDET_DATASETS
@@ -23,6 +27,17 @@ from mmdet.registry import VISBACKENDS as MMDET_VISBACKENDS
 from mmdet.registry import VISUALIZERS as MMDET_VISUALIZERS
 from mmdet.registry import WEIGHT_INITIALIZERS as MMDET_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
+from mmengine.registry import build_model_from_cfg as build_mmengine_model
+
+from mmkd.utils.config import resolve_cfg_path
+
+
+def build_model_from_cfg(cfg, registry: Registry, default_args=None):
+    """mmengine's model builder, after replacing a ``cfg_path`` config by the model it names."""
+    if isinstance(cfg, dict) and 'cfg_path' in cfg:
+        cfg = resolve_cfg_path(cfg)
+    return build_mmengine_model(cfg, registry, default_args)
+
 
 _MODEL_LOCATIONS = ['mmkd.losses', 'mmkd.models', 'mmkd.distillers']
 
@@ -36,7 +51,7 @@ DATASETS = Registry('dataset', parent=MMDET_DATASETS, locations=['mmkd.datasets'
 DATA_SAMPLERS = Registry('data sampler', parent=MMDET_DATA_SAMPLERS, locations=['mmkd.datasets'])
 TRANSFORMS = Registry('transform', parent=MMDET_TRANSFORMS, locations=['mmkd.datasets'])
 
-MODELS = Registry('model', parent=MMDET_MODELS, locations=_MODEL_LOCATIONS)
+MODELS = Registry('model', parent=MMDET_MODELS, locations=_MODEL_LOCATIONS, build_func=build_model_from_cfg)
 MODEL_WRAPPERS = Registry('model_wrapper', parent=MMDET_MODEL_WRAPPERS, locations=_MODEL_LOCATIONS)
 WEIGHT_INITIALIZERS = Registry('weight initializer', parent=MMDET_WEIGHT_INITIALIZERS,
                                locations=_MODEL_LOCATIONS)

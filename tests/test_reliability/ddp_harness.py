@@ -21,10 +21,10 @@ from mmkd.utils import register_all_modules  # noqa: E402
 
 CFG = dict(
     type='ClassificationDistiller',
-    student=dict(type='ImageClassifier', backbone=dict(type='resnet8'), num_classes=10,
+    student=dict(type='LinearHeadClassifier', backbone=dict(type='CifarResNet', arch='resnet8'), num_classes=10,
+                 loss_cls=dict(type='CrossEntropyLoss', loss_weight=0.1),
                  data_preprocessor=dict(type='ImgDataPreprocessor')),
-    teacher=dict(type='ImageClassifier', backbone=dict(type='resnet14'), num_classes=10),
-    student_losses=dict(loss_cls=dict(type='CrossEntropyLoss', loss_weight=0.1)),
+    teacher=dict(type='LinearHeadClassifier', backbone=dict(type='CifarResNet', arch='resnet14'), num_classes=10),
     distill_losses=dict(loss_kd=dict(type='KDLoss', loss_weight=0.9), loss_rkkd=dict(type='RKKDLoss'),
                         loss_pld=dict(type='PLDLoss')))
 

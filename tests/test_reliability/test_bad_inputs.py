@@ -15,19 +15,20 @@ from mmkd.registry import HOOKS, MODELS
 from tests.data_utils import write_cifar100
 from tests.test_tools.utils import run_tool
 
-CIFAR_KD = 'configs/cifar100/kd_rkkd/r32x4_r8x4.py'
+CIFAR_KD = 'configs/rkkd/kd-rkkd_r32x4_r8x4_1xb64-240e_cifar100.py'
 
 
 def small_distiller_cfg(**overrides):
     cfg = Config.fromfile(CIFAR_KD).model
-    cfg.teacher.backbone.type = 'resnet8'
-    cfg.student.backbone.type = 'resnet8'
+    cfg.teacher.backbone = dict(arch='resnet8')
+    cfg.student.backbone = dict(arch='resnet8')
     cfg.update(overrides)
     return cfg
 
 
 def save_teacher(tmp_path, num_classes=100, drop=None, extra=None):
-    teacher = MODELS.build(dict(type='ImageClassifier', backbone=dict(type='resnet8'), num_classes=num_classes))
+    teacher = MODELS.build(dict(type='LinearHeadClassifier', backbone=dict(type='CifarResNet', arch='resnet8'),
+                                num_classes=num_classes))
     state = teacher.state_dict()
     if drop:
         state.pop(drop)
@@ -181,8 +182,8 @@ def test_inconsistent_coco_file(coco, corrupt, message):
 def test_train_tool_refuses_a_broken_annotation_file_before_writing(coco, tmp_path):
     edit_json(coco + 'annotations/instances_train.json', lambda d: d['annotations'][0].update(category_id=99))
     work = tmp_path / 'work'
-    proc = run_tool('tools/train.py', 'configs/demo/retinanet_r18_fpn_demo_teacher.py', '--work-dir', str(work),
-                    '--cfg-options', f'train_dataloader.dataset.data_root={coco}',
+    proc = run_tool('tools/train.py', 'configs/retinanet/retinanet_r18_fpn_12e_synthetic-coco.py', '--work-dir',
+                    str(work), '--cfg-options', f'train_dataloader.dataset.data_root={coco}',
                     f'val_dataloader.dataset.data_root={coco}',
                     f'val_evaluator.ann_file={coco}annotations/instances_val.json', check=False)
     assert proc.returncode != 0
@@ -197,7 +198,7 @@ def test_eval_teacher_hook_stops_a_weak_teacher(tmp_path):
                     f'train_dataloader.dataset.data_root={root}', f'val_dataloader.dataset.data_root={root}',
                     'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
                     'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
-                    'model.teacher.backbone.type=resnet8', 'model.student.backbone.type=resnet8',
+                    'model.teacher.backbone.arch=resnet8', 'model.student.backbone.arch=resnet8',
                     f'model.teacher_ckpt={save_teacher(tmp_path)}',
                     'custom_hooks.0.min_metrics.accuracy/top1=90', check=False)
     assert proc.returncode != 0 and 'The teacher scores below min_metrics' in proc.stderr

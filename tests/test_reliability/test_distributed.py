@@ -58,7 +58,7 @@ def cifar_opts(root, teacher):
             'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0', 'val_dataloader.batch_size=16',
             'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
             'val_dataloader.persistent_workers=False', 'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1',
-            'model.teacher.backbone.type=resnet8', 'model.student.backbone.type=resnet8',
+            'model.teacher.backbone.arch=resnet8', 'model.student.backbone.arch=resnet8',
             f'model.teacher_ckpt={teacher}']
 
 
@@ -66,10 +66,10 @@ def test_dist_train_sh_classification(tmp_path):
     root = write_cifar100(str(tmp_path / 'cifar'), num_train=64, num_test=40)
     teacher = str(tmp_path / 'teacher.pth')
     from mmkd.registry import MODELS
-    torch.save(dict(state_dict=MODELS.build(dict(type='ImageClassifier', backbone=dict(type='resnet8'),
-                                                 num_classes=100)).state_dict()), teacher)
+    net = dict(type='LinearHeadClassifier', backbone=dict(type='CifarResNet', arch='resnet8'), num_classes=100)
+    torch.save(dict(state_dict=MODELS.build(net).state_dict()), teacher)
     work = str(tmp_path / 'work')
-    proc = subprocess.run(['bash', 'tools/dist_train.sh', 'configs/cifar100/kd_rkkd/r32x4_r8x4.py', '2',
+    proc = subprocess.run(['bash', 'tools/dist_train.sh', 'configs/rkkd/kd-rkkd_r32x4_r8x4_1xb64-240e_cifar100.py', '2',
                            '--work-dir', work, '--cfg-options', *cifar_opts(root, teacher)],
                           cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env()},
                           timeout=TIMEOUT)
@@ -86,7 +86,7 @@ def test_dist_train_sh_classification(tmp_path):
     # tools/dist_test.sh with the student's own config gathers both halves of the test set: same number
     test_opts = [f'test_dataloader.dataset.data_root={root}', 'test_dataloader.num_workers=0',
                  'test_dataloader.persistent_workers=False', 'test_dataloader.batch_size=16']
-    proc = subprocess.run(['bash', 'tools/dist_test.sh', 'configs/cifar100/models/resnet8.py',
+    proc = subprocess.run(['bash', 'tools/dist_test.sh', 'configs/vanilla/r8_1xb64-240e_cifar100.py',
                            osp.join(work, 'epoch_1.pth'), '2', '--work-dir', str(tmp_path / 'test'),
                            '--cfg-options', *test_opts], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, **env()}, timeout=TIMEOUT)
@@ -97,7 +97,7 @@ def test_dist_train_sh_classification(tmp_path):
 def test_dist_train_sh_detection(tmp_path):
     root = str(tmp_path / 'coco') + '/'
     generate_synthetic_coco(root, num_train=8, num_val=4, size_range=(96, 128), seed=2)
-    teacher_cfg = 'configs/demo/retinanet_r18_fpn_demo_teacher.py'
+    teacher_cfg = 'configs/retinanet/retinanet_r18_fpn_12e_synthetic-coco.py'
     work_t = str(tmp_path / 'teacher')
     data = [f'train_dataloader.dataset.data_root={root}', f'val_dataloader.dataset.data_root={root}',
             f'val_evaluator.ann_file={root}annotations/instances_val.json', 'train_dataloader.num_workers=0',
@@ -106,7 +106,8 @@ def test_dist_train_sh_detection(tmp_path):
             'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2']
     run_tool('tools/train.py', teacher_cfg, '--work-dir', work_t, '--cfg-options', *data)
     work = str(tmp_path / 'distill')
-    proc = subprocess.run(['bash', 'tools/dist_train.sh', 'configs/demo/retinanet_r18_mv2_kd_rkkd_demo.py', '2',
+    config = 'configs/rkkd/kd-rkkd_retinanet-r18_retinanet-mv2_fpn_12e_synthetic-coco.py'
+    proc = subprocess.run(['bash', 'tools/dist_train.sh', config, '2',
                            '--work-dir', work, '--cfg-options', *data,
                            f'model.teacher_ckpt={work_t}/epoch_1.pth'],
                           cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env()},

@@ -6,7 +6,7 @@ import torch
 from tests.data_utils import write_cifar100
 from tests.test_tools.utils import run_tool, train_log
 
-CONFIG = 'configs/cifar100/kd_rkkd/r32x4_r8x4.py'
+CONFIG = 'configs/rkkd/kd-rkkd_r32x4_r8x4_1xb64-240e_cifar100.py'
 
 
 def opts(root, teacher, epochs):
@@ -15,8 +15,8 @@ def opts(root, teacher, epochs):
             'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
             'val_dataloader.persistent_workers=False', f'train_cfg.max_epochs={epochs}',
             'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=1', 'randomness.seed=0',
-            'randomness.deterministic=True', 'model.teacher.backbone.type=resnet8',
-            'model.student.backbone.type=resnet8', f'model.teacher_ckpt={teacher}']
+            'randomness.deterministic=True', 'model.teacher.backbone.arch=resnet8',
+            'model.student.backbone.arch=resnet8', f'model.teacher_ckpt={teacher}']
 
 
 def test_resume_matches_uninterrupted_run(tmp_path):
@@ -24,8 +24,8 @@ def test_resume_matches_uninterrupted_run(tmp_path):
     from mmkd.registry import MODELS
     torch.manual_seed(0)
     teacher = str(tmp_path / 'teacher.pth')
-    torch.save(dict(state_dict=MODELS.build(dict(type='ImageClassifier', backbone=dict(type='resnet8'),
-                                                 num_classes=100)).state_dict()), teacher)
+    net = dict(type='LinearHeadClassifier', backbone=dict(type='CifarResNet', arch='resnet8'), num_classes=100)
+    torch.save(dict(state_dict=MODELS.build(net).state_dict()), teacher)
     straight, resumed = str(tmp_path / 'straight'), str(tmp_path / 'resumed')
     run_tool('tools/train.py', CONFIG, '--work-dir', straight, '--cfg-options', *opts(root, teacher, 2))
     run_tool('tools/train.py', CONFIG, '--work-dir', resumed, '--cfg-options', *opts(root, teacher, 1))

@@ -13,10 +13,10 @@ import torch
 from tests.data_utils import write_cifar100
 from .utils import last_metrics, run_tool, train_log
 
-TEACHER = 'configs/cifar100/models/resnet8.py'
+TEACHER = 'configs/vanilla/r8_1xb64-240e_cifar100.py'
 METHODS = {  # config, loss terms that must be logged, loss terms that must not
-    'kd_rkkd': ('configs/cifar100/kd_rkkd/r32x4_r8x4.py', ('loss_kd', 'loss_rkkd', 'loss_cls'), ()),
-    'pld': ('configs/cifar100/pld/r32x4_r8x4.py', ('loss_pld', ), ('loss_cls', 'loss_kd')),
+    'kd_rkkd': ('configs/rkkd/kd-rkkd_r32x4_r8x4_1xb64-240e_cifar100.py', ('loss_kd', 'loss_rkkd', 'loss_cls'), ()),
+    'pld': ('configs/pld/pld_r32x4_r8x4_1xb64-240e_cifar100.py', ('loss_pld', ), ('loss_cls', 'loss_kd')),
 }
 REMOVED_KEY = 'backbone.layer1.0.conv1.weight'
 ENV = dict(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')  # two runs share the two cores
@@ -31,7 +31,7 @@ def opts(root, epochs=1):
 
 
 def distill_opts(root, teacher_ckpt, epochs=1):
-    return opts(root, epochs) + ['model.teacher.backbone.type=resnet8', 'model.student.backbone.type=resnet8',
+    return opts(root, epochs) + ['model.teacher.backbone.arch=resnet8', 'model.student.backbone.arch=resnet8',
                                  f'model.teacher_ckpt={teacher_ckpt}']
 
 

@@ -8,8 +8,8 @@ import torch
 from mmkd.datasets.synthetic_coco import generate_synthetic_coco
 from .utils import last_metrics, run_tool, train_log
 
-TEACHER = 'configs/demo/retinanet_r18_fpn_demo_teacher.py'
-STUDENT = 'configs/demo/retinanet_mv2_fpn_demo_student.py'
+TEACHER = 'configs/retinanet/retinanet_r18_fpn_12e_synthetic-coco.py'
+STUDENT = 'configs/retinanet/retinanet_mv2_fpn_12e_synthetic-coco.py'
 
 
 @pytest.fixture(scope='module')
@@ -40,8 +40,8 @@ def teacher_ckpt(coco, tmp_path_factory):
 
 
 @pytest.mark.parametrize('config,terms', [
-    ('configs/demo/retinanet_r18_mv2_kd_rkkd_demo.py', ('loss_kd', 'loss_rkkd')),
-    ('configs/demo/retinanet_r18_mv2_pld_demo.py', ('loss_pld', )),
+    ('configs/rkkd/kd-rkkd_retinanet-r18_retinanet-mv2_fpn_12e_synthetic-coco.py', ('loss_kd', 'loss_rkkd')),
+    ('configs/pld/pld_retinanet-r18_retinanet-mv2_fpn_12e_synthetic-coco.py', ('loss_pld', )),
 ])
 def test_distill_then_test_with_student_config(coco, teacher_ckpt, tmp_path, config, terms):
     work = str(tmp_path / 'distill')

@@ -1,5 +1,5 @@
 # CIFAR-100 from the official python pickles: put cifar-100-python/ under data/cifar100/.
-dataset_type = 'CIFAR100'
+dataset_type = 'CIFAR100Dataset'
 data_root = 'data/cifar100'
 
 data_preprocessor = dict(
@@ -28,5 +28,5 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
+val_evaluator = dict(type='TopKAccuracy', topk=(1, 5))
 test_evaluator = val_evaluator

@@ -1,6 +1,6 @@
 # Fashion-MNIST (60k train / 10k test, 28x28 grey, 10 classes) from the official IDX .gz files; the default
 # folder is where the Debian package dataset-fashion-mnist installs them.
-dataset_type = 'FashionMNIST'
+dataset_type = 'FashionMNISTDataset'
 data_root = '/usr/share/datasets/fashion-mnist'
 
 data_preprocessor = dict(type='ImgDataPreprocessor', mean=[72.94], std=[90.02])  # the training set's statistics
@@ -25,5 +25,5 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
+val_evaluator = dict(type='TopKAccuracy', topk=(1, 5))
 test_evaluator = val_evaluator

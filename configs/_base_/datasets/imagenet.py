@@ -1,7 +1,7 @@
 # ImageNet-1k (ILSVRC 2012) as class folders: data/imagenet/train/<wnid>/*.JPEG and data/imagenet/val/<wnid>/*.JPEG
 # (or a "relative/path label" list per split: set ann_file). Standard recipe: RandomResizedCrop 224 + flip for
 # training; resize the short edge to 256 and center-crop 224 for testing.
-dataset_type = 'ImageNet'
+dataset_type = 'ImageNetDataset'
 data_root = 'data/imagenet'
 
 data_preprocessor = dict(
@@ -12,7 +12,7 @@ data_preprocessor = dict(
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', size=224),
+    dict(type='InceptionCrop', size=224),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackClsInputs'),
 ]
@@ -36,5 +36,5 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, data_root=data_root, data_prefix='val', pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
+val_evaluator = dict(type='TopKAccuracy', topk=(1, 5))
 test_evaluator = val_evaluator

@@ -1,4 +1,0 @@
-# DIST (Huang et al. 2022), official CIFAR setting: CE 1 + 2 inter + 2 intra, T = 4.
-_base_ = './distill.py'
-model = dict(
-    distill_losses=dict(loss_dist=dict(type='DISTLoss', beta=2.0, gamma=2.0, tau=4.0, loss_weight=1.0)))

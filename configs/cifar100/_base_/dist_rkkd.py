@@ -1,3 +1,0 @@
-# DIST + RKKD (gamma = the DIST weight, 1.0).
-_base_ = './dist.py'
-model = dict(distill_losses=dict(loss_rkkd=dict(type='RankKendallLoss', form='tanh', k=1.0, loss_weight=1.0)))

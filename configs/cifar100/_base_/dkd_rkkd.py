@@ -1,3 +1,0 @@
-# DKD + RKKD (gamma = the DKD weight, 1.0).
-_base_ = './dkd.py'
-model = dict(distill_losses=dict(loss_rkkd=dict(type='RankKendallLoss', form='tanh', k=1.0, loss_weight=1.0)))

@@ -1,5 +1,0 @@
-# KD (Hinton et al. 2015), mdistiller CIFAR recipe: CE 0.1 + KD 0.9, T = 4.
-_base_ = './distill.py'
-model = dict(
-    student_losses=dict(loss_cls=dict(loss_weight=0.1)),
-    distill_losses=dict(loss_kd=dict(type='KDLoss', tau=4.0, loss_weight=0.9)))

@@ -1,6 +1,0 @@
-_base_ = '../_base_/dist_rkkd.py'
-model = dict(
-    teacher=dict(backbone=dict(type='vgg13')),
-    teacher_ckpt='data/cifar_teachers/vgg13_vanilla/ckpt_epoch_240.pth',
-    student=dict(backbone=dict(type='vgg8')),
-)

@@ -1,3 +1,0 @@
-_base_ = '../_base_/classifier.py'
-model = dict(backbone=dict(type='ShuffleV1'))
-optim_wrapper = dict(optimizer=dict(lr=0.01))  # ShuffleNet / MobileNetV2 recipe

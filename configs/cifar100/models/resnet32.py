@@ -1,2 +1,0 @@
-_base_ = '../_base_/classifier.py'
-model = dict(backbone=dict(type='resnet32'))

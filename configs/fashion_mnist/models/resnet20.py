@@ -1,5 +1,0 @@
-# Teacher: CIFAR-style ResNet-20 on 1-channel 28x28 inputs (0.27 M parameters), 4 epochs.
-_base_ = '../_base_/classifier.py'
-model = dict(backbone=dict(type='resnet20'))
-train_cfg = dict(max_epochs=4)
-param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, T_max=4, eta_min=0, convert_to_iter_based=True)]

@@ -1,0 +1,3 @@
+# DIST + RKKD ('tanh' form), RKKD weight = the DIST weight, k = 1.
+_base_ = '../dist/dist_r20_r8_1xb128-1e_fashion-mnist.py'
+model = dict(distill_losses=dict(loss_rkkd=dict(type='RKKDLoss', form='tanh', k=1.0, loss_weight=1.0)))

@@ -1,0 +1,4 @@
+_base_ = './r32x4_1xb64-240e_cifar100.py'
+model = dict(backbone=dict(type='CifarShuffleNetV1', arch='ShuffleV1'))
+
+optim_wrapper = dict(optimizer=dict(lr=0.01))  # ShuffleNet / MobileNetV2 recipe

@@ -1,0 +1,2 @@
+_base_ = './r32x4_1xb64-240e_cifar100.py'
+model = dict(backbone=dict(type='CifarVGG', arch='vgg8'))
