@@ -10,8 +10,6 @@
 About 10 minutes on 2 CPU cores. ``--quick`` runs one epoch of each (a smoke test).
 """
 import argparse
-import glob
-import json
 import os
 import os.path as osp
 import subprocess
@@ -19,9 +17,9 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TEACHER_CFG = 'configs/demo/retinanet_r18_fpn_demo_teacher.py'
-STUDENT_CFG = 'configs/demo/retinanet_mv2_fpn_demo_student.py'
-DISTILL_CFG = 'configs/demo/retinanet_r18_mv2_kd_rkkd_demo.py'
+TEACHER_CFG = 'configs/retinanet/retinanet_r18_fpn_12e_synthetic-coco.py'
+STUDENT_CFG = 'configs/retinanet/retinanet_mv2_fpn_12e_synthetic-coco.py'
+DISTILL_CFG = 'configs/rkkd/kd-rkkd_retinanet-r18_retinanet-mv2_fpn_12e_synthetic-coco.py'
 METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l')
 
 
@@ -41,14 +39,10 @@ def run(args, log_path):
             sys.exit(f'[demo] failed: {" ".join(args)} (full log: {log_path})')
 
 
-def latest_metrics(work_dir):
-    """The metrics that tools/test.py wrote into WORK_DIR/<timestamp>/<timestamp>.json."""
-    files = sorted(glob.glob(osp.join(work_dir, '*', '*.json')), key=os.path.getmtime)
-    if not files:
-        sys.exit(f'[demo] no metrics file in {work_dir}')
-    with open(files[-1]) as f:
-        lines = [json.loads(line) for line in f if line.strip()]
-    return {k.split('/')[-1]: v for k, v in lines[-1].items() if k.startswith('coco/')}
+def coco_metrics(work_dir):
+    """The COCO metrics that tools/test.py wrote into WORK_DIR/<timestamp>/<timestamp>.json."""
+    from mmkd.analysis import latest_metrics
+    return {k.split('/')[-1]: v for k, v in latest_metrics(work_dir).items() if k.startswith('coco/')}
 
 
 def main():
@@ -96,8 +90,8 @@ def main():
     run(['tools/test.py', STUDENT_CFG, student_ckpt, '--work-dir', osp.join(work, 'eval_student'), '--cfg-options',
          *data_opts], osp.join(work, 'student_test.log'))
 
-    rows = [('teacher  RetinaNet R18-FPN', latest_metrics(osp.join(work, 'eval_teacher'))),
-            ('student  RetinaNet MV2-FPN, KD+RKKD', latest_metrics(osp.join(work, 'eval_student')))]
+    rows = [('teacher  RetinaNet R18-FPN', coco_metrics(osp.join(work, 'eval_teacher'))),
+            ('student  RetinaNet MV2-FPN, KD+RKKD', coco_metrics(osp.join(work, 'eval_student')))]
     print(f'\n[demo] COCO bbox AP on the generated val split ({num_val} images), {epochs} epoch(s) each:')
     print('| model | ' + ' | '.join(m.replace('bbox_', '') for m in METRICS) + ' |')
     print('|---|' + '---:|' * len(METRICS))

@@ -6,15 +6,13 @@ next to it, and the README must show exactly the collected tables.
 import json
 import os
 import os.path as osp
+import runpy
 import statistics
-import sys
 
 import pytest
 
+from mmkd.analysis import BENCHMARKS, slug
 from .utils import ROOT, run_tool
-
-sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
-from run_benchmark import BENCHMARKS, slug  # noqa: E402
 
 RESULTS = osp.join(ROOT, 'docs', 'results')
 
@@ -186,7 +184,7 @@ def test_readme_shows_the_collected_tables(name):
 
 
 def test_benchmark_losses_measures_every_loss(tmp_path):
-    from benchmark_losses import LOSSES
+    LOSSES = runpy.run_path(osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark_losses.py'))['LOSSES']
     out = tmp_path / 'losses.json'
     proc = run_tool('tools/analysis_tools/benchmark_losses.py', '--sizes', '64x10', '--reps', '1', '--threads', '1',
                     '--json', str(out))
@@ -198,8 +196,9 @@ def test_benchmark_losses_measures_every_loss(tmp_path):
 
 
 @pytest.mark.parametrize('configs,size', [
-    (('configs/synthetic_coco/kd_rkkd_mv2.py', 'configs/synthetic_coco/pld_mv2.py'), ('64', '64')),
-    (('configs/fashion_mnist/pld.py', ), ('28', '28')),  # grey images
+    (('configs/rkkd/kd-rkkd_retinanet-mv2-wide_retinanet-mv2_fpn_6e_synthetic-coco-bench.py',
+      'configs/pld/pld_retinanet-mv2-wide_retinanet-mv2_fpn_6e_synthetic-coco-bench.py'), ('64', '64')),
+    (('configs/pld/pld_r20_r8_1xb128-1e_fashion-mnist.py', ), ('28', '28')),  # grey images
 ])
 def test_benchmark_step_prints_the_overhead_ratio(configs, size):
     proc = run_tool('tools/analysis_tools/benchmark_step.py', *configs, '--device', 'cpu', '--size', *size,
@@ -216,7 +215,7 @@ def test_benchmark_step_prints_the_overhead_ratio(configs, size):
 
 def test_benchmark_step_applies_cfg_options():
     """--cfg-options reach the distiller (a bad anchor selection fails) and are named in the row."""
-    config = 'configs/synthetic_coco/kd_rkkd_mv2.py'
+    config = 'configs/rkkd/kd-rkkd_retinanet-mv2-wide_retinanet-mv2_fpn_6e_synthetic-coco-bench.py'
     args = ('--device', 'cpu', '--size', '64', '64', '--batch', '1', '--iters', '1', '--cfg-options')
     proc = run_tool('tools/analysis_tools/benchmark_step.py', config, *args, 'model.anchor_selection=topk',
                     'model.topk=10')

@@ -1,35 +1,20 @@
-"""Run tools/*.py as a user would, and read what they wrote."""
-import glob
-import json
+"""Run tools/*.py as a user would, and read what they wrote (with mmkd's own log reader)."""
 import os
 import os.path as osp
 import subprocess
 import sys
 
+from mmkd.analysis import latest_metrics as last_metrics  # noqa: F401 (used by the tests)
+from mmkd.analysis import train_log  # noqa: F401
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def run_tool(*args, check=True, env=None, timeout=1200):
-    """``python tools/<script> args...`` from the repository root; returns the CompletedProcess."""
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+def run_tool(*args, check=True, env=None, timeout=1200, cwd=ROOT):
+    """``python tools/<script> args...`` from the repository root (or ``cwd``); returns the CompletedProcess."""
+    proc = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=timeout)
     if check and proc.returncode:
-        raise AssertionError(f'{" ".join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
+        raise AssertionError(f'{" ".join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n'
+                             f'{proc.stderr[-5000:]}')
     return proc
-
-
-def last_metrics(work_dir):
-    """The last metrics line of the newest <timestamp>/<timestamp>.json in a work dir."""
-    files = sorted(glob.glob(osp.join(work_dir, '*', '*.json')), key=os.path.getmtime)
-    assert files, f'no json log in {work_dir}'
-    with open(files[-1]) as f:
-        lines = [json.loads(line) for line in f if line.strip()]
-    return lines[-1]
-
-
-def train_log(work_dir):
-    """All training log lines (dicts with 'loss' keys) of the newest run in a work dir."""
-    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')), key=os.path.getmtime)
-    assert files, f'no scalars.json in {work_dir}'
-    with open(files[-1]) as f:
-        return [json.loads(line) for line in f if line.strip()]

@@ -34,6 +34,7 @@ LOSSES = {
 def naive_rkkd(preds_S, preds_T, k: float = 1.0):
     """The textbook broadcast implementation: autograd keeps several [N, C, C] tensors."""
     import torch
+
     from mmkd.losses import standardize
     s, t = standardize(preds_S.float()), standardize(preds_T.float()).detach()
     c = s.size(1)
@@ -50,6 +51,7 @@ def peak_rss_mb() -> float:
 def measure(name: str, n: int, c: int, device: str, reps: int) -> dict:
     """Run in the child process: time and peak memory of one loss at one size."""
     import torch
+
     from mmkd.registry import MODELS
     from mmkd.utils import register_all_modules
     register_all_modules()
@@ -108,7 +110,7 @@ def main():
         return
 
     rows = []
-    header = f"| loss | N | C | device | fwd+bwd ms | peak extra MB |\n|---|---:|---:|---|---:|---:|"
+    header = '| loss | N | C | device | fwd+bwd ms | peak extra MB |\n|---|---:|---:|---|---:|---:|'
     print(header)
     for size in args.sizes:
         n, c = (int(v) for v in size.lower().split('x'))

@@ -10,8 +10,8 @@ Works for detection configs (inputs from ``mmdet.testing.demo_mm_inputs``) and c
 configs give one table.
 
 Example:
-    python tools/analysis_tools/benchmark_step.py configs/coco/retinanet_distill/pld_r50_mv2_fpn_1x_coco.py \
-        configs/coco/retinanet_distill/kd_rkkd_r50_mv2_fpn_1x_coco.py --device cuda --batch 2 --size 800 1216
+    python tools/analysis_tools/benchmark_step.py configs/pld/pld_retinanet-r50_retinanet-mv2_fpn_1x_coco.py \
+        configs/rkkd/kd-rkkd_retinanet-r50_retinanet-mv2_fpn_1x_coco.py --device cuda --batch 2 --size 800 1216
 """
 import argparse
 import statistics
@@ -69,8 +69,8 @@ def measure(config: str, device: str, batch: int, size: Sequence[int], iters: in
     model.teacher_loaded = True  # random teacher weights: the timing does not depend on them
     model.train()
     detection = hasattr(model.student, 'bbox_head') or hasattr(model.student, 'roi_head')
-    head = getattr(model.student, 'bbox_head', None) or getattr(getattr(model.student, 'roi_head', None),
-                                                                 'bbox_head', None)
+    roi_head = getattr(model.student, 'roi_head', None)
+    head = getattr(model.student, 'bbox_head', None) or getattr(roi_head, 'bbox_head', None)
     num_classes = head.num_classes if head is not None else model.student.num_classes
     data = make_batch(model, batch, size, num_classes, detection)
     sync = torch.cuda.synchronize if device.startswith('cuda') else (lambda: None)
@@ -100,7 +100,7 @@ def measure(config: str, device: str, batch: int, size: Sequence[int], iters: in
     if options:
         what += '; ' + ' '.join(f'{k}={v}' for k, v in options.items())
     return (f'| {config} ({what}) | {device} | {batch} x {size[0]}x{size[1]} | '
-            f'{t_s * 1000:.0f} | {t_t * 1000:.0f} | {t_d * 1000:.0f} | {t_d / (t_s + t_t):.3f} |')
+            f'{t_s * 1000:.1f} | {t_t * 1000:.1f} | {t_d * 1000:.1f} | {t_d / (t_s + t_t):.3f} |')
 
 
 def main():

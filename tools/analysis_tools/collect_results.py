@@ -10,44 +10,21 @@ the README shows exactly the collected numbers. ``--merge`` keeps the runs alrea
 committed ``logs/``) that ``WORK`` does not hold, so seeds can be added to a published benchmark without
 training its other runs again; a run present in both is taken from ``WORK``.
 
-The metric and its scale default to the benchmark's own (``BENCHMARKS`` in ``run_benchmark.py``).
+The metric and its scale default to the benchmark's own (``mmkd.analysis.BENCHMARKS``).
 
 Example:
     python tools/analysis_tools/collect_results.py work_dirs/fashion_mnist --readme README.md
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
 import statistics
 from typing import Dict, List, Optional
 
-from run_benchmark import BENCHMARKS, slug  # noqa: E402 (same folder)
+from mmkd.analysis import BENCHMARKS, latest_run, run_metrics, slug
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def latest_run(work_dir: str) -> Optional[str]:
-    """The newest ``<timestamp>/vis_data`` folder of a work dir (the run that produced its last checkpoint)."""
-    runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')), key=osp.getmtime)
-    return osp.dirname(runs[-1]) if runs else None
-
-
-def read_scalars(vis_dir: str) -> List[dict]:
-    with open(osp.join(vis_dir, 'scalars.json')) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def run_metrics(vis: Optional[str], metric: str) -> Optional[dict]:
-    """Last and best value of ``metric`` over the evaluations logged in ``vis/scalars.json`` (None if the
-    folder is None, has no such file or the run never evaluated)."""
-    if vis is None or not osp.isfile(osp.join(vis, 'scalars.json')):
-        return None
-    values = [line[metric] for line in read_scalars(vis) if metric in line]
-    if not values:
-        return None
-    return dict(last=values[-1], best=max(values), evals=len(values), vis_dir=vis)
 
 
 def mean_std(values: List[float]) -> str:
@@ -73,7 +50,8 @@ def collect(work: str, metric: str, scale: float = 1.0, merge: Optional[str] = N
             continue
         for method_dir in sorted(d for d in os.listdir(root) if osp.isdir(osp.join(root, d)) and d != 'teacher'):
             runs = results.setdefault(method_dir, dict(runs={}))['runs']
-            for seed_dir in sorted(glob.glob(osp.join(root, method_dir, 'seed*'))):
+            for seed_dir in sorted(d.path for d in os.scandir(osp.join(root, method_dir))
+                                   if d.is_dir() and d.name.startswith('seed')):
                 seed = osp.basename(seed_dir)[4:]
                 found = run_metrics(seed_dir if committed else latest_run(seed_dir), metric)
                 if found and seed not in runs:
@@ -137,7 +115,7 @@ def main():
     parser.add_argument('work', help='benchmark work dir (teacher/, <method>/seed<S>/)')
     parser.add_argument('--metric', help="default: the benchmark's metric, else accuracy/top1")
     parser.add_argument('--scale', type=float, help="multiply the metric (default: the benchmark's, else 1)")
-    parser.add_argument('--out', help='output folder; defaults to docs/results/<basename of work>')
+    parser.add_argument('--out', help="output folder; defaults to the checkout's docs/results/<basename of work>")
     parser.add_argument('--names', help='JSON file {method dir: display name}')
     parser.add_argument('--readme', help='markdown file whose <!-- <benchmark>:begin/end --> table to replace')
     parser.add_argument('--merge', action='store_true',
@@ -145,7 +123,7 @@ def main():
     args = parser.parse_args()
 
     name = osp.basename(osp.normpath(args.work))
-    out = args.out or osp.join('docs', 'results', name)
+    out = args.out or osp.join(ROOT, 'docs', 'results', name)
     bench = BENCHMARKS.get(name, {})
     metric = args.metric or bench.get('metric', 'accuracy/top1')
     scale = args.scale if args.scale is not None else bench.get('scale', 1.0)

@@ -8,7 +8,6 @@ Example:
     python tools/analysis_tools/plot_results.py docs/results/fashion_mnist
 """
 import argparse
-import glob
 import json
 import os.path as osp
 import statistics
@@ -17,6 +16,8 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
+
+from mmkd.analysis import read_scalars  # noqa: E402
 
 
 def load(out: str) -> dict:
@@ -53,12 +54,10 @@ def plot_losses(out: str, results: dict, path: str, names: dict) -> None:
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3 * rows), squeeze=False)
     for ax, key in zip(axes.flat, methods):
         seed = sorted(results[key])[0]
-        files = glob.glob(osp.join(out, 'logs', key, f'seed{seed}', 'scalars.json'))
-        if not files:
+        log_dir = osp.join(out, 'logs', key, f'seed{seed}')
+        if not osp.isfile(osp.join(log_dir, 'scalars.json')):
             continue
-        with open(files[0]) as f:
-            lines = [json.loads(line) for line in f if line.strip()]
-        lines = [line for line in lines if 'loss' in line and 'step' in line]
+        lines = [line for line in read_scalars(log_dir) if 'loss' in line and 'step' in line]
         terms = sorted({k for line in lines for k in line if k.startswith('loss') and k != 'loss'})
         for term in terms:
             pts = [(line['step'], line[term]) for line in lines if term in line]

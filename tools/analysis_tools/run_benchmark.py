@@ -3,8 +3,8 @@
 
 Runs are ordered seed by seed (all methods for the first seed, then the next), so an interrupted benchmark
 still has complete rows; finished runs (a final checkpoint in their work dir) are skipped on a re-run.
-Work dirs: ``WORK/teacher`` and ``WORK/<method>/seed<S>``. Collect them with ``collect_results.py``, which
-reads each benchmark's ``metric`` (and ``scale``, e.g. 100 for COCO mAP) from ``BENCHMARKS``.
+Work dirs: ``WORK/teacher`` and ``WORK/<method>/seed<S>``. Collect them with ``collect_results.py``. The
+benchmarks (configs, metric and scale, e.g. 100 for COCO mAP) are defined in ``mmkd.analysis.benchmarks``.
 
 ``--jobs N`` trains N student runs at a time, each with cpu_count / N threads (unless OMP_NUM_THREADS is set).
 
@@ -20,58 +20,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import List, Optional, Tuple
 
+from mmkd.analysis import BENCHMARKS, slug
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-BENCHMARKS = {
-    'fashion_mnist': dict(
-        teacher=('configs/fashion_mnist/models/resnet20.py', 4),
-        methods={
-            'CE': ('configs/fashion_mnist/models/resnet8.py', 1, False),
-            'KD': ('configs/fashion_mnist/kd.py', 1, True),
-            'KD+RKKD (tanh)': ('configs/fashion_mnist/kd_rkkd.py', 1, True),
-            'KD+RKKD (product)': ('configs/fashion_mnist/kd_rkkd_product.py', 1, True),
-            'KD+RKKD (sign)': ('configs/fashion_mnist/kd_rkkd_sign.py', 1, True),
-            'DKD': ('configs/fashion_mnist/dkd.py', 1, True),
-            'DKD+RKKD': ('configs/fashion_mnist/dkd_rkkd.py', 1, True),
-            'DIST': ('configs/fashion_mnist/dist.py', 1, True),
-            'DIST+RKKD': ('configs/fashion_mnist/dist_rkkd.py', 1, True),
-            'PLD': ('configs/fashion_mnist/pld.py', 1, True),
-        },
-        data_keys=('train_dataloader.dataset.data_root', 'val_dataloader.dataset.data_root',
-                   'test_dataloader.dataset.data_root'),
-        metric='accuracy/top1', scale=1.0),
-}
-
-
-def prepare_synthetic_coco(args) -> None:
-    """Generate the benchmark-size shapes set and convert the ImageNet MobileNetV2 weights (--mv2-weights)."""
-    sys.path.insert(0, ROOT)
-    from mmkd.datasets.synthetic_coco import generate_synthetic_coco
-    generate_synthetic_coco(osp.join(ROOT, 'data/synthetic_coco_bench'), num_train=480, num_val=120, num_classes=4,
-                            size_range=(128, 224), seed=0)
-    dst = osp.join(ROOT, 'data/pretrained/mobilenet_v2_mmdet.pth')
-    if not osp.isfile(dst):
-        if not args.mv2_weights:
-            sys.exit('[bench] --mv2-weights: torchvision ImageNet MobileNetV2 weights (mobilenet_v2-b0353104.pth)')
-        subprocess.run([sys.executable, 'tools/model_converters/mobilenetv2_torchvision_to_mmdet.py',
-                        args.mv2_weights, dst], cwd=ROOT, check=True)
-
-
-BENCHMARKS['synthetic_coco'] = dict(
-    prepare=prepare_synthetic_coco,
-    teacher=('configs/synthetic_coco/retinanet_mv2_fpn_wide_teacher.py', 12),
-    methods={
-        'student alone': ('configs/synthetic_coco/retinanet_mv2_fpn_student.py', 6, False),
-        'KD': ('configs/synthetic_coco/kd_mv2.py', 6, True),
-        'KD+RKKD': ('configs/synthetic_coco/kd_rkkd_mv2.py', 6, True),
-        'PLD': ('configs/synthetic_coco/pld_mv2.py', 6, True),
-    },
-    data_keys=(),
-    metric='coco/bbox_mAP', scale=100.0)
-
-
-def slug(method: str) -> str:
-    return method.lower().replace('+', '_').replace(' ', '_').replace('(', '').replace(')', '')
 
 
 def train(config: str, work_dir: str, epochs: int, options: List[str], threads: Optional[int] = None) -> None:
@@ -125,7 +76,7 @@ def main():
 
     bench = BENCHMARKS[args.benchmark]
     if 'prepare' in bench:
-        bench['prepare'](args)
+        bench['prepare'](ROOT, args.mv2_weights)
     work = osp.abspath(args.work_dir or osp.join('work_dirs', args.benchmark))
     data = [f'{key}={args.data_root}' for key in bench['data_keys']] if args.data_root else []
     teacher_cfg, teacher_epochs = bench['teacher']
