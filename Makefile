@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 export VENV
 
-.PHONY: env demo test clean-demo
+.PHONY: env demo test lint clean-demo
 
 env:
 	@tools/setup_env.sh
@@ -17,6 +17,11 @@ demo: env
 test: env
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "[mmkd] pytest collected no tests: failing."; exit 1; fi; exit $$rc
+
+# flake8 + isort, configured in setup.cfg (120 columns); .ci/run runs it before the tests.
+LINT_PATHS := mmkd tools tests setup.py
+lint: env
+	@$(PY) -m flake8 $(LINT_PATHS) && $(PY) -m isort --check-only --diff $(LINT_PATHS) && echo "[mmkd] lint: no findings"
 
 clean-demo:
 	rm -rf work_dirs/demo data/demo_coco
