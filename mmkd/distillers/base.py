@@ -1,5 +1,6 @@
 # Copyright (c) mmkd contributors. All rights reserved.
-"""Teacher handling shared by every mmkd distiller: build, load, freeze, eval, and student-only checkpoints."""
+"""The base of every mmkd distiller: teacher handling (build, load, freeze, eval), student-only checkpoints, and the
+training step (the student's own loss() plus every distillation term), written once."""
 import os.path as osp
 from collections import OrderedDict
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -101,8 +102,8 @@ class BaseDistiller(BaseModel):
         """Load ``teacher_ckpt`` into the teacher; a clear error on a missing file or mismatching keys."""
         path = self.teacher_ckpt
         if path is None:
-            raise ValueError(f'{type(self).__name__}: teacher_ckpt is not set. Train the teacher first (its '
-                             'config is in the same folder) and pass model.teacher_ckpt=PATH.')
+            raise ValueError(f'{type(self).__name__}: teacher_ckpt is not set. Train the teacher first (the config '
+                             "its cfg_path names) and pass model.teacher_ckpt=PATH.")
         if '://' not in path and not osp.isfile(osp.expanduser(path)):
             raise FileNotFoundError(f'Teacher checkpoint {path} does not exist. Set model.teacher_ckpt to the '
                                     "teacher's .pth (e.g. --cfg-options model.teacher_ckpt=PATH).")

@@ -12,7 +12,12 @@ with the three forms of the paper (the teacher side is detached):
     'sign'    f = sgn(Dt) * tanh(k Ds)        (Eq. 12)
 
 Every f is symmetric in (i, j) and zero on the diagonal, so the i<j sum is half of the full C x C sum, and
-d tau_d / d s_i = 2 / (C (C - 1)) * sum_j g_ij with g = df / dDs. A detector has ~10^5 anchors x 80 classes:
+d tau_d / d s_i = 2 / (C (C - 1)) * sum_j g_ij with g = df / dDs.
+
+As printed, the papers' Eqs. 5-12 sum f over all ordered pairs (i, j) and still divide by C (C - 1) / 2, which is
+twice Kendall's tau, and Eq. 7 writes the smooth sign as 1 - 2 / (1 + e^(k x)) = tanh(k x / 2): the printed
+tau_d(k) equals 2 * tau_d(k / 2) above, and the printed loss is its negative. ``RKKDLoss(convention='paper')``
+computes exactly that; the default (``'kendall'``) is Kendall's tau itself. A detector has ~10^5 anchors x 80 classes:
 the [N, C, C] pair tensor would take tens of GB, so the rows are processed in chunks and the gradient is
 computed analytically in the same pass (extra memory O(N C + chunk C^2)).
 """
@@ -29,6 +34,7 @@ from .utils import standardize
 
 FORMS = ('tanh', 'product', 'sign')
 NORMALIZATIONS = ('zscore', 'none')
+CONVENTIONS = ('kendall', 'paper')
 # Elements of one [chunk, C, C] intermediate: 2^21 floats = 8 MB in float32, a few of them live at once.
 _CHUNK_ELEMENTS = 2**21
 
@@ -148,9 +154,14 @@ def rank_kendall_tau(preds_S: Tensor,
 class RKKDLoss(LogitDistillLoss):
     """RKKD: ``loss_weight * (1 - tau_d)`` averaged over rows (see :func:`rank_kendall_tau`).
 
-    The paper minimises ``-tau_d``; the shift by 1 (same gradient) makes a perfect ranking score 0. Used as a
-    plug-and-play term beside KD, DKD, DIST, ... with ``loss_weight`` equal to the KD weight (paper).
-    Registered as ``RKKDLoss`` and, for configs written before the rename, ``RankKendallLoss``.
+    The paper minimises ``-tau_d``; the shift by 1 (same gradient) keeps the loss in [0, 2]. It reaches 0 only in
+    the limit k -> infinity: at finite k, tanh < 1, so even the teacher's exact order leaves a positive loss. Used
+    as a plug-and-play term beside KD, DKD, DIST, ... with ``loss_weight`` equal to the KD weight (paper).
+    ``convention='paper'`` follows the printed Eqs. 5-12 instead: ``loss_weight * -tau_printed`` with
+    ``tau_printed(k) = 2 * tau_d(k / 2)`` (see the module docstring), so the papers' gamma and k can be used as
+    printed; with the default convention the same loss and gradient are ``loss_weight = 2 * gamma`` and
+    ``k = k_paper / 2`` (up to the constant). Registered as ``RKKDLoss`` and, for configs written before the
+    rename, ``RankKendallLoss``.
 
     Args:
         form (str): 'tanh', 'product' or 'sign'. Defaults to 'tanh'.
@@ -159,6 +170,8 @@ class RKKDLoss(LogitDistillLoss):
         topk (int | float, optional): Use only the top channels by teacher logit.
         mink (int | float, optional): Use only the bottom channels by teacher logit.
         chunk_size (int, optional): Rows per chunk (memory bound). Defaults to automatic.
+        convention (str): 'kendall' (default: Kendall's tau, ``1 - tau_d``) or 'paper' (the printed equations,
+            ``-tau_printed``).
         loss_weight (float): Multiplier. Defaults to 1.0.
         ignore_index (int): Label of rows to drop. Defaults to -1.
         reduction (str): 'mean', 'sum' or 'none' (see :class:`LogitDistillLoss`). Defaults to 'mean'.
@@ -171,6 +184,7 @@ class RKKDLoss(LogitDistillLoss):
                  topk: Union[int, float, None] = None,
                  mink: Union[int, float, None] = None,
                  chunk_size: Optional[int] = None,
+                 convention: str = 'kendall',
                  loss_weight: float = 1.0,
                  ignore_index: int = -1,
                  reduction: str = 'mean') -> None:
@@ -188,19 +202,25 @@ class RKKDLoss(LogitDistillLoss):
                                  f'(0, 1] (fraction of the classes), got {val!r}.')
         if k <= 0:
             raise ValueError(f'RKKDLoss: k must be > 0, got {k}.')
+        if convention not in CONVENTIONS:
+            raise ValueError(f'RKKDLoss: convention must be one of {CONVENTIONS}, got {convention!r}.')
+        self.convention = convention
         self.form, self.k, self.normalize = form, float(k), normalize
         self.topk, self.mink, self.chunk_size = topk, mink, chunk_size
 
     def loss_rows(self, preds_S, preds_T, labels):
         if preds_S.size(1) < 2:
             raise ValueError('RKKDLoss needs at least 2 classes to rank.')
+        if self.convention == 'paper':  # the printed Eqs. 5-12: twice tau_d, sigmoid form tanh(k x / 2)
+            return -2.0 * rank_kendall_tau(preds_S, preds_T, self.form, self.k / 2, self.normalize, self.topk,
+                                           self.mink, self.chunk_size)
         tau = rank_kendall_tau(preds_S, preds_T, self.form, self.k, self.normalize, self.topk, self.mink,
                                self.chunk_size)
         return 1.0 - tau
 
     def extra_repr(self) -> str:
         return (f'form={self.form!r}, k={self.k}, normalize={self.normalize!r}, topk={self.topk}, '
-                f'mink={self.mink}, ' + super().extra_repr())
+                f'mink={self.mink}, convention={self.convention!r}, ' + super().extra_repr())
 
 
 #: The name of the class before it was renamed (configs may still say ``type='RankKendallLoss'``).

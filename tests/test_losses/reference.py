@@ -80,3 +80,24 @@ def kendall_row(s, t, form, k):
             else:
                 acc += float(np.sign(dt)) * math.tanh(k * ds)
     return 2.0 * acc / (c * (c - 1))
+
+
+def printed_rkkd_row(s, t, form, k):
+    """RKKD's loss exactly as printed (Eqs. 5-12): -sum over ALL ordered pairs (i, j) of f, divided by
+    C (C - 1) / 2, with the smooth sign of Eq. 7, sigma_k(x) = 1 - 2 / (1 + e^(k x))."""
+    c = len(s)
+
+    def smooth(x):
+        return 1.0 - 2.0 / (1.0 + math.exp(k * x))
+
+    acc = 0.0
+    for i in range(c):
+        for j in range(c):
+            dt, ds = t[i] - t[j], s[i] - s[j]
+            if form == 'tanh':
+                acc += smooth(dt) * smooth(ds)
+            elif form == 'product':
+                acc += smooth(dt * ds)
+            else:
+                acc += float(np.sign(dt)) * smooth(ds)
+    return -acc / (0.5 * c * (c - 1))

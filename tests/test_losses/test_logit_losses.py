@@ -99,6 +99,28 @@ def test_rkkd_matches_reference(n, c, form, normalize):
     assert loss(s, t).item() == pytest.approx(want, rel=1e-9, abs=1e-12)
 
 
+@pytest.mark.parametrize('n,c', SHAPES[1:])
+@pytest.mark.parametrize('form', ['tanh', 'product', 'sign'])
+def test_rkkd_paper_convention_is_the_printed_equations(n, c, form):
+    """convention='paper' computes RKKD Eqs. 5-12 as printed: all ordered pairs over C(C-1)/2, Eq. 7's sigmoid."""
+    s, t, _ = make_inputs(n, c)
+    loss = RKKDLoss(form=form, k=1.5, normalize='none', convention='paper', loss_weight=0.9)
+    want = 0.9 * sum(ref.printed_rkkd_row(a, b, form, 1.5) for a, b in zip(rows(s), rows(t))) / n
+    assert loss(s, t).item() == pytest.approx(want, rel=1e-9, abs=1e-12)
+    # the same gradient as the default convention with twice the weight and half the steepness
+    s1, s2 = s.clone().requires_grad_(), s.clone().requires_grad_()
+    loss(s1, t).backward()
+    RKKDLoss(form=form, k=0.75, normalize='none', loss_weight=1.8)(s2, t).backward()
+    torch.testing.assert_close(s1.grad, s2.grad)
+
+
+def test_rkkd_perfect_order_scores_above_zero_at_finite_k():
+    t = torch.tensor([[3.0, 1.0, -2.0, 0.5]], dtype=torch.float64)
+    for k in (1.0, 4.0):
+        assert 0 < RKKDLoss(k=k, normalize='none')(t.clone(), t).item() < 1
+    assert RKKDLoss(k=50.0, normalize='none')(t.clone(), t).item() < 1e-9  # only the k -> infinity limit is 0
+
+
 @pytest.mark.parametrize('kind,amount', [('topk', 3), ('mink', 0.3)])
 def test_rkkd_channel_subsets(kind, amount):
     s, t, _ = make_inputs(3, 10, ties=False)

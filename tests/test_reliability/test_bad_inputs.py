@@ -106,6 +106,8 @@ def test_bad_loss_options_are_named():
         build_distill_losses(dict(loss_rkkd=dict(type='RKKDLoss', form='tanhh')))
     with pytest.raises(ValueError, match='topk'):
         build_distill_losses(dict(loss_rkkd=dict(type='RKKDLoss', topk=1.5)))
+    with pytest.raises(ValueError, match="convention must be one of \\('kendall', 'paper'\\)"):
+        build_distill_losses(dict(loss_rkkd=dict(type='RKKDLoss', convention='printed')))
 
 
 # ---------------------------------------------------------------- a diverging student
