@@ -1,10 +1,13 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """Huang et al., "Knowledge Distillation from A Stronger Teacher" (DIST), NeurIPS 2022."""
+from typing import Union
+
 import torch
 from torch import Tensor
 
 from mmkd.registry import MODELS
 from .base import LogitDistillLoss
+from .utils import logit_stand_mode, standardize_pair
 
 
 def pearson_rows(a: Tensor, b: Tensor, eps: float = 1e-8) -> Tensor:
@@ -14,8 +17,8 @@ def pearson_rows(a: Tensor, b: Tensor, eps: float = 1e-8) -> Tensor:
     return (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1) + eps)
 
 
-def dist_loss(preds_S: Tensor, preds_T: Tensor, beta: float = 1.0, gamma: float = 1.0,
-              tau: float = 1.0) -> Tensor:
+def dist_loss(preds_S: Tensor, preds_T: Tensor, beta: float = 1.0, gamma: float = 1.0, tau: float = 1.0,
+              logit_stand: Union[bool, str] = False) -> Tensor:
     """DIST: ``tau^2 * (beta * inter + gamma * intra)`` over the whole batch of rows.
 
     inter = 1 - mean over rows of pearson(softmax(s/tau)_row, softmax(t/tau)_row) (relations among classes);
@@ -27,10 +30,13 @@ def dist_loss(preds_S: Tensor, preds_T: Tensor, beta: float = 1.0, gamma: float 
         beta (float): Inter-class weight.
         gamma (float): Intra-class weight.
         tau (float): Temperature.
+        logit_stand (bool | str): Logit standardisation first: ``True`` / ``'both'``, ``'teacher'`` or
+            ``False`` / ``'none'`` (PLD Table 10).
 
     Returns:
         Tensor: A scalar (the intra-class term couples the rows, so there is no per-row loss).
     """
+    preds_S, preds_T = standardize_pair(preds_S, preds_T, logit_stand)
     y_s = (preds_S / tau).softmax(1)
     y_t = (preds_T / tau).softmax(1)
     inter = 1 - pearson_rows(y_s, y_t).mean()
@@ -51,6 +57,7 @@ class DISTLoss(LogitDistillLoss):
         beta (float): Inter-class weight. Defaults to 1.0.
         gamma (float): Intra-class weight. Defaults to 1.0.
         tau (float): Temperature. Defaults to 1.0 (the official CIFAR recipe uses 4.0).
+        logit_stand (bool | str): ``False`` (default), ``True`` / ``'both'`` or ``'teacher'``.
         loss_weight (float): Multiplier. Defaults to 1.0.
         ignore_index (int): Label of rows to drop. Defaults to -1.
         reduction (str): 'mean' or 'sum' (see above). Defaults to 'mean'.
@@ -59,10 +66,11 @@ class DISTLoss(LogitDistillLoss):
     couples_rows = True
     takes_row_weights = False
 
-    def __init__(self, beta: float = 1.0, gamma: float = 1.0, tau: float = 1.0, loss_weight: float = 1.0,
-                 ignore_index: int = -1, reduction: str = 'mean') -> None:
+    def __init__(self, beta: float = 1.0, gamma: float = 1.0, tau: float = 1.0, logit_stand: Union[bool, str] = False,
+                 loss_weight: float = 1.0, ignore_index: int = -1, reduction: str = 'mean') -> None:
         super().__init__(loss_weight, ignore_index, reduction)
         self.beta, self.gamma, self.tau = float(beta), float(gamma), float(tau)
+        self.logit_stand = logit_stand_mode('DISTLoss', logit_stand)
 
     def reduce(self, preds_S, preds_T, labels, weight, reduction='mean', avg_factor=None):
         if weight is not None:
@@ -73,7 +81,7 @@ class DISTLoss(LogitDistillLoss):
             preds_S, preds_T = preds_S[keep], preds_T[keep]
             if preds_S.size(0) == 0:
                 return preds_S.sum() * 0.0
-        loss = dist_loss(preds_S, preds_T, self.beta, self.gamma, self.tau)
+        loss = dist_loss(preds_S, preds_T, self.beta, self.gamma, self.tau, self.logit_stand)
         if reduction == 'mean' and avg_factor is None:
             return loss
         if reduction == 'sum' and avg_factor is not None:
@@ -82,4 +90,5 @@ class DISTLoss(LogitDistillLoss):
         return total if avg_factor is None else total / (avg_factor + torch.finfo(torch.float32).eps)
 
     def extra_repr(self) -> str:
-        return f'beta={self.beta}, gamma={self.gamma}, tau={self.tau}, ' + super().extra_repr()
+        return (f'beta={self.beta}, gamma={self.gamma}, tau={self.tau}, logit_stand={self.logit_stand!r}, ' +
+                super().extra_repr())

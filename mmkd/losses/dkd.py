@@ -1,6 +1,6 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """Zhao et al., "Decoupled Knowledge Distillation", CVPR 2022."""
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 from mmengine.logging import MessageHub
@@ -8,17 +8,11 @@ from torch import Tensor
 
 from mmkd.registry import MODELS
 from .base import LogitDistillLoss
-from .utils import standardize
-
-
-def _kl(log_p_t: Tensor, log_p_s: Tensor) -> Tensor:
-    """Row-wise KL(p_t || p_s) from log-probabilities; entries with p_t = 0 contribute 0."""
-    terms = log_p_t.exp() * (log_p_t - log_p_s)
-    return torch.where(torch.isneginf(log_p_t), torch.zeros_like(terms), terms).sum(1)
+from .utils import kl_rows, logit_stand_mode, standardize_pair
 
 
 def dkd_loss(preds_S: Tensor, preds_T: Tensor, labels: Tensor, alpha: float = 1.0, beta: float = 8.0,
-             tau: float = 4.0, logit_stand: bool = False) -> Tensor:
+             tau: float = 4.0, logit_stand: Union[bool, str] = False) -> Tensor:
     """DKD of each row: ``tau^2 * (alpha * TCKD + beta * NCKD)``.
 
     TCKD = KL(b_t || b_s) with b = [p_y, 1 - p_y]; NCKD = KL between the distributions over the non-target
@@ -33,13 +27,13 @@ def dkd_loss(preds_S: Tensor, preds_T: Tensor, labels: Tensor, alpha: float = 1.
         alpha (float): TCKD weight.
         beta (float): NCKD weight.
         tau (float): Temperature.
-        logit_stand (bool): Z-score both rows first (logit standardisation, Sun et al. 2024).
+        logit_stand (bool | str): Logit standardisation (Sun et al. 2024): ``True`` / ``'both'``, ``'teacher'`` or
+            ``False`` / ``'none'``.
 
     Returns:
         Tensor: Per-row loss [N].
     """
-    if logit_stand:
-        preds_S, preds_T = standardize(preds_S), standardize(preds_T)
+    preds_S, preds_T = standardize_pair(preds_S, preds_T, logit_stand)
     labels = torch.where(labels == preds_T.size(1), preds_T.argmax(1), labels)
     gt_mask = torch.zeros_like(preds_S, dtype=torch.bool).scatter_(1, labels[:, None], True)
 
@@ -53,8 +47,8 @@ def dkd_loss(preds_S: Tensor, preds_T: Tensor, labels: Tensor, alpha: float = 1.
 
     log_b_s, log_q_s = binary_and_other(preds_S)
     log_b_t, log_q_t = binary_and_other(preds_T)
-    tckd = _kl(log_b_t, log_b_s)
-    nckd = _kl(log_q_t, log_q_s.masked_fill(gt_mask, 0.0))
+    tckd = kl_rows(log_b_t, log_b_s)
+    nckd = kl_rows(log_q_t, log_q_s.masked_fill(gt_mask, 0.0))
     return (alpha * tckd + beta * nckd) * tau**2
 
 
@@ -72,7 +66,8 @@ class DKDLoss(LogitDistillLoss):
         tau (float): Temperature. Defaults to 4.0.
         warmup_epochs (int): Epochs of linear warm-up. Defaults to 20.
         warmup_iters (int, optional): Use an iteration warm-up instead. Defaults to None.
-        logit_stand (bool): Apply logit standardisation. Defaults to False.
+        logit_stand (bool | str): Logit standardisation: ``False`` (default), ``True`` / ``'both'`` or
+            ``'teacher'``.
         loss_weight (float): Multiplier. Defaults to 1.0.
         ignore_index (int): Label of rows to drop. Defaults to -1.
         reduction (str): 'mean', 'sum' or 'none' (see :class:`LogitDistillLoss`). Defaults to 'mean'.
@@ -81,13 +76,13 @@ class DKDLoss(LogitDistillLoss):
     needs_labels = True
 
     def __init__(self, alpha: float = 1.0, beta: float = 8.0, tau: float = 4.0, warmup_epochs: int = 20,
-                 warmup_iters: Optional[int] = None, logit_stand: bool = False, loss_weight: float = 1.0,
+                 warmup_iters: Optional[int] = None, logit_stand: Union[bool, str] = False, loss_weight: float = 1.0,
                  ignore_index: int = -1, reduction: str = 'mean') -> None:
         super().__init__(loss_weight, ignore_index, reduction)
         self.alpha, self.beta, self.tau = float(alpha), float(beta), float(tau)
         self.warmup_epochs = int(warmup_epochs)
         self.warmup_iters = warmup_iters
-        self.logit_stand = bool(logit_stand)
+        self.logit_stand = logit_stand_mode('DKDLoss', logit_stand)
 
     def warmup_factor(self) -> float:
         """The current warm-up factor in (0, 1], from the running loop's epoch or iteration."""
@@ -106,4 +101,4 @@ class DKDLoss(LogitDistillLoss):
 
     def extra_repr(self) -> str:
         return (f'alpha={self.alpha}, beta={self.beta}, tau={self.tau}, warmup_epochs={self.warmup_epochs}, '
-                f'logit_stand={self.logit_stand}, ' + super().extra_repr())
+                f'logit_stand={self.logit_stand!r}, ' + super().extra_repr())

@@ -1,11 +1,17 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """Bassam et al., "PLD: A Choice-Theoretic List-Wise Knowledge Distillation", NeurIPS 2025."""
-from typing import Optional
+from typing import Optional, Union
 
+import torch
 from torch import Tensor
 
 from mmkd.registry import MODELS
 from .base import LogitDistillLoss
+from .utils import logit_stand_mode, standardize_pair
+
+#: the weight of each rank: the teacher's probability (PLD), uniform 1/C (PLD-ListMLE), or P-ListMLE's
+#: position weights (PLD Table 6)
+PLD_WEIGHTS = ('teacher', 'uniform', 'position')
 
 
 def teacher_optimal_permutation(preds_T: Tensor, labels: Optional[Tensor] = None) -> Tensor:
@@ -29,7 +35,21 @@ def teacher_optimal_permutation(preds_T: Tensor, labels: Optional[Tensor] = None
     return keys.argsort(dim=1, descending=True, stable=True)
 
 
-def pld_loss(preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor] = None, tau: float = 1.0) -> Tensor:
+def position_weights(num_classes: int) -> Tensor:
+    """P-ListMLE's decreasing position weights (Lan et al., UAI 2014), ``alpha_k = 2^(C-k) - 1`` for ranks
+    k = 1 ... C, normalised to sum 1 as PLD's are. Computed in float64 as ``2^-k (1 - 2^(k-C))`` over the same sum,
+    so a large C does not overflow; the last rank gets 0.
+
+    Returns:
+        Tensor: float64 [C].
+    """
+    k = torch.arange(1, num_classes + 1, dtype=torch.float64)
+    raw = torch.exp2(-k) * (1.0 - torch.exp2(k - num_classes))
+    return raw / raw.sum()
+
+
+def pld_loss(preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor] = None, tau: float = 1.0,
+             weights: str = 'teacher', logit_stand: Union[bool, str] = False) -> Tensor:
     """Plackett-Luce distillation of each row.
 
     ``L = sum_k alpha_k * (logsumexp(s[pi*_k], ..., s[pi*_C]) - s[pi*_k])`` with
@@ -43,12 +63,23 @@ def pld_loss(preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor] = None, 
         preds_T (Tensor): Teacher logits [N, C].
         labels (Tensor, optional): See :func:`teacher_optimal_permutation`.
         tau (float): Temperature of the teacher weights.
+        weights (str): ``'teacher'`` (PLD), ``'uniform'`` (1/C: PLD-ListMLE) or ``'position'`` (P-ListMLE, see
+            :func:`position_weights`).
+        logit_stand (bool | str): Logit standardisation first: ``True`` / ``'both'``, ``'teacher'`` (PLD Table 10)
+            or ``False`` / ``'none'``. It keeps every row's order, so only the weights and the student's logits
+            change.
 
     Returns:
         Tensor: Per-row loss [N].
     """
+    preds_S, preds_T = standardize_pair(preds_S, preds_T, logit_stand)
     perm = teacher_optimal_permutation(preds_T, labels)
-    alpha = (preds_T / tau).softmax(1).gather(1, perm)
+    if weights == 'teacher':
+        alpha = (preds_T / tau).softmax(1).gather(1, perm)
+    elif weights == 'uniform':
+        alpha = preds_S.new_full(perm.shape, 1.0 / perm.size(1))
+    else:
+        alpha = position_weights(perm.size(1)).to(preds_S)[None].expand(perm.shape)
     s = preds_S.gather(1, perm)
     suffix_lse = s.flip(1).logcumsumexp(1).flip(1)
     return (alpha * (suffix_lse - s)).sum(1)
@@ -63,18 +94,25 @@ class PLDLoss(LogitDistillLoss):
 
     Args:
         tau (float): Temperature of the teacher weights. Defaults to 1.0 (ImageNet; CIFAR used 4.0).
+        weights (str): ``'teacher'`` (default, PLD), ``'uniform'`` (PLD-ListMLE) or ``'position'`` (P-ListMLE).
+        logit_stand (bool | str): ``False`` (default), ``True`` / ``'both'`` or ``'teacher'`` (PLD Table 10).
         loss_weight (float): Multiplier. Defaults to 1.0.
         ignore_index (int): Label of rows to drop. Defaults to -1.
         reduction (str): 'mean', 'sum' or 'none' (see :class:`LogitDistillLoss`). Defaults to 'mean'.
     """
 
-    def __init__(self, tau: float = 1.0, loss_weight: float = 1.0, ignore_index: int = -1,
-                 reduction: str = 'mean') -> None:
+    def __init__(self, tau: float = 1.0, weights: str = 'teacher', logit_stand: Union[bool, str] = False,
+                 loss_weight: float = 1.0, ignore_index: int = -1, reduction: str = 'mean') -> None:
         super().__init__(loss_weight, ignore_index, reduction)
+        if weights not in PLD_WEIGHTS:
+            raise ValueError(f'PLDLoss: weights must be one of {PLD_WEIGHTS}, got {weights!r}.')
         self.tau = float(tau)
+        self.weights = weights
+        self.logit_stand = logit_stand_mode('PLDLoss', logit_stand)
 
     def loss_rows(self, preds_S, preds_T, labels):
-        return pld_loss(preds_S, preds_T, labels, self.tau)
+        return pld_loss(preds_S, preds_T, labels, self.tau, self.weights, self.logit_stand)
 
     def extra_repr(self) -> str:
-        return f'tau={self.tau}, ' + super().extra_repr()
+        return (f'tau={self.tau}, weights={self.weights!r}, logit_stand={self.logit_stand!r}, ' +
+                super().extra_repr())

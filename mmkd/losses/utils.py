@@ -1,5 +1,11 @@
 # Copyright (c) mmkd contributors. All rights reserved.
+from typing import Tuple, Union
+
+import torch
 from torch import Tensor
+
+#: logit standardisation: of neither side, of both (Sun et al. 2024), or of the teacher only (PLD Table 10)
+LOGIT_STAND_MODES = ('none', 'both', 'teacher')
 
 
 def standardize(logits: Tensor, eps: float = 1e-7) -> Tensor:
@@ -10,3 +16,29 @@ def standardize(logits: Tensor, eps: float = 1e-7) -> Tensor:
     mean = logits.mean(dim=-1, keepdim=True)
     std = logits.std(dim=-1, keepdim=True)
     return (logits - mean) / (std + eps)
+
+
+def logit_stand_mode(name: str, logit_stand: Union[bool, str]) -> str:
+    """``False``/``'none'``, ``True``/``'both'`` or ``'teacher'`` as one of :data:`LOGIT_STAND_MODES`."""
+    mode = {False: 'none', True: 'both'}.get(logit_stand, logit_stand) if isinstance(logit_stand, bool) \
+        else logit_stand
+    if mode not in LOGIT_STAND_MODES:
+        raise ValueError(f'{name}: logit_stand must be True, False or one of {LOGIT_STAND_MODES}, got '
+                         f'{logit_stand!r}.')
+    return mode
+
+
+def standardize_pair(preds_S: Tensor, preds_T: Tensor, mode: Union[bool, str]) -> Tuple[Tensor, Tensor]:
+    """Student and teacher logits after the logit standardisation ``mode`` (see :func:`logit_stand_mode`)."""
+    mode = logit_stand_mode('standardize_pair', mode)
+    if mode == 'both':
+        return standardize(preds_S), standardize(preds_T)
+    if mode == 'teacher':
+        return preds_S, standardize(preds_T)
+    return preds_S, preds_T
+
+
+def kl_rows(log_p: Tensor, log_q: Tensor) -> Tensor:
+    """KL(p || q) of each row from log-probabilities; entries with p = 0 contribute 0."""
+    terms = log_p.exp() * (log_p - log_q)
+    return torch.where(torch.isneginf(log_p), torch.zeros_like(terms), terms).sum(1)

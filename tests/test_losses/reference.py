@@ -11,11 +11,29 @@ def softmax(x, tau=1.0):
     return e / e.sum()
 
 
-def kd_row(s, t, tau, stand=False):
-    if stand:
-        s, t = zscore(s), zscore(t)
+def stand_pair(s, t, mode):
+    """Logit standardisation: 'none' (False), 'both' (True) or 'teacher'."""
+    mode = {False: 'none', True: 'both'}.get(mode, mode)
+    if mode == 'both':
+        return zscore(s), zscore(t)
+    if mode == 'teacher':
+        return list(s), zscore(t)
+    return list(s), list(t)
+
+
+def kl(p, q):
+    return sum(p[c] * (math.log(p[c]) - math.log(q[c])) for c in range(len(p)) if p[c] > 0)
+
+
+def kd_row(s, t, tau, stand=False, divergence='forward'):
+    s, t = stand_pair(s, t, stand)
     ps, pt = softmax(s, tau), softmax(t, tau)
-    return tau**2 * sum(pt[c] * (math.log(pt[c]) - math.log(ps[c])) for c in range(len(s)) if pt[c] > 0)
+    if divergence == 'forward':
+        return tau**2 * kl(pt, ps)
+    if divergence == 'reverse':
+        return tau**2 * kl(ps, pt)
+    m = [(a + b) / 2 for a, b in zip(pt, ps)]
+    return tau**2 * (kl(pt, m) + kl(ps, m)) / 2
 
 
 def zscore(x):
@@ -23,7 +41,8 @@ def zscore(x):
     return (x - x.mean()) / (x.std(ddof=1) + 1e-7)
 
 
-def dkd_row(s, t, y, alpha, beta, tau):
+def dkd_row(s, t, y, alpha, beta, tau, stand=False):
+    s, t = stand_pair(s, t, stand)
     ps, pt = softmax(s, tau), softmax(t, tau)
     bs = [ps[y], 1 - ps[y]]
     bt = [pt[y], 1 - pt[y]]
@@ -42,7 +61,9 @@ def pearson(a, b, eps=1e-8):
     return float((a * b).sum() / (math.sqrt((a * a).sum()) * math.sqrt((b * b).sum()) + eps))
 
 
-def dist_batch(S, T, beta, gamma, tau):
+def dist_batch(S, T, beta, gamma, tau, stand=False):
+    pairs = [stand_pair(a, b, stand) for a, b in zip(S, T)]
+    S, T = [p[0] for p in pairs], [p[1] for p in pairs]
     ys = [softmax(r, tau) for r in S]
     yt = [softmax(r, tau) for r in T]
     n, c = len(S), len(S[0])
@@ -52,18 +73,26 @@ def dist_batch(S, T, beta, gamma, tau):
     return tau**2 * (beta * inter + gamma * intra)
 
 
-def pld_row(s, t, y, tau):
+def pld_row(s, t, y, tau, weights='teacher', stand=False):
+    s, t = stand_pair(s, t, stand)
     c = len(s)
     rest = sorted([j for j in range(c) if j != y], key=lambda j: (-t[j], j)) if y is not None and y < c \
         else sorted(range(c), key=lambda j: (-t[j], j))
     perm = ([y] if y is not None and y < c else []) + rest
     pt = softmax(t, tau)
+    if weights == 'teacher':
+        alpha = [pt[perm[k]] for k in range(c)]
+    elif weights == 'uniform':  # PLD-ListMLE
+        alpha = [1.0 / c] * c
+    else:  # P-ListMLE (Lan et al. 2014): 2^(C-k) - 1 for ranks k = 1..C, normalised to sum 1
+        raw = [2.0**(c - k) - 1.0 for k in range(1, c + 1)]
+        alpha = [r / sum(raw) for r in raw]
     total = 0.0
     for k in range(c):
         tail = [s[perm[m]] for m in range(k, c)]
         mx = max(tail)
         lse = mx + math.log(sum(math.exp(v - mx) for v in tail))
-        total += pt[perm[k]] * (lse - s[perm[k]])
+        total += alpha[k] * (lse - s[perm[k]])
     return total
 
 
