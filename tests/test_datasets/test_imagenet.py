@@ -71,8 +71,9 @@ def test_missing_folder_and_ann_file(tmp_path):
 
 
 @pytest.mark.parametrize('which', ['train', 'val'])
-def test_config_pipelines(folders, which):
-    cfg = Config.fromfile('configs/_base_/datasets/imagenet.py')
+@pytest.mark.parametrize('config', ['imagenet.py', 'imagenet_rsb.py'])
+def test_config_pipelines(folders, which, config):
+    cfg = Config.fromfile(f'configs/_base_/datasets/{config}')
     dataset_cfg = cfg[f'{which}_dataloader'].dataset
     dataset = ImageNetDataset(data_root=str(folders), data_prefix=dataset_cfg.data_prefix,
                               pipeline=dataset_cfg.pipeline)
@@ -83,3 +84,10 @@ def test_config_pipelines(folders, which):
     assert item['data_samples'].img_shape == (224, 224)
     # a uniform image stays uniform; channels are still BGR (the data preprocessor swaps them)
     assert item['inputs'][2].float().mean() == pytest.approx(200, abs=1)
+
+
+def test_rsb_evaluation_resizes_to_236_bicubic():
+    cfg = Config.fromfile('configs/_base_/datasets/imagenet_rsb.py')
+    resize = cfg.val_dataloader.dataset.pipeline[1]
+    assert resize == dict(type='ResizeShortEdge', scale=236, interpolation='bicubic')
+    assert cfg.test_dataloader.dataset.pipeline[1] == resize and cfg.train_dataloader.batch_size == 256

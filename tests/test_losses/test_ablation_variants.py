@@ -1,10 +1,12 @@
 """The ablation variants of the papers against the float64 references: PLD's weights (teacher / uniform =
 PLD-ListMLE / position = P-ListMLE, PLD Table 6), logit standardisation of both sides or the teacher only (PLD
 Table 10) for KD, DKD, DIST and PLD, and KD's divergence (forward / reverse KL, Jensen-Shannon: PLD Table 11)."""
+import math
+
 import pytest
 import torch
 
-from mmkd.losses import DISTLoss, DKDLoss, KDLoss, PLDLoss, kd_loss, pld_loss
+from mmkd.losses import DISTLoss, DKDLoss, KDLoss, LabelSmoothingCrossEntropyLoss, PLDLoss, kd_loss, pld_loss
 from mmkd.losses.pld import position_weights
 from . import reference as ref
 from .test_logit_losses import SHAPES, make_inputs, rows
@@ -74,3 +76,20 @@ def test_pld_weights_gradcheck(weights):
 def test_bad_variant_names_are_clear(cls, kwargs, match):
     with pytest.raises(ValueError, match=match):
         cls(**kwargs)
+
+
+@pytest.mark.parametrize('eps', [0.0, 0.1, 0.3])
+def test_label_smoothing_cross_entropy_matches_reference(eps):
+    s, _, y = make_inputs(5, 7)
+    loss = LabelSmoothingCrossEntropyLoss(label_smoothing=eps, loss_weight=0.5)
+    want = 0
+    for row, label in zip(rows(s), y.tolist()):
+        log_p = [math.log(p) for p in ref.softmax(row)]
+        target = [(1 - eps) * (c == label) + eps / 7 for c in range(7)]
+        want += -sum(q * lp for q, lp in zip(target, log_p))
+    assert loss(s, y).item() == pytest.approx(0.5 * want / 5, rel=1e-6)
+    w = torch.rand(5, dtype=torch.float64)
+    per_row = loss(s, y, reduction_override='none')
+    torch.testing.assert_close(loss(s, y, w, avg_factor=2.0), (per_row * w).sum() / 2.0, rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match=r'label_smoothing must lie in \[0, 1\)'):
+        LabelSmoothingCrossEntropyLoss(label_smoothing=1.0)
