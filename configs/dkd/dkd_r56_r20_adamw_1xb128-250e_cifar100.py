@@ -1,0 +1,6 @@
+_base_ = './dkd_r32x4_r8x4_adamw_1xb128-250e_cifar100.py'
+model = dict(
+    teacher=dict(cfg_path='mmkd::vanilla/r56_1xb64-240e_cifar100.py'),
+    teacher_ckpt='data/cifar_teachers/resnet56_vanilla/ckpt_epoch_240.pth',
+    student=dict(cfg_path='mmkd::vanilla/r20_1xb64-240e_cifar100.py'),
+    distill_losses=dict(loss_dkd=dict(beta=2.0)))  # DKD paper's beta for this pair
