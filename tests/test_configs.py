@@ -14,7 +14,7 @@ from mmkd.registry import MODELS
 CONFIGS = sorted(
     path for path in glob.glob('configs/**/*.py', recursive=True)
     if '_base_' not in path.split(osp.sep)[:-1])  # files inside any _base_ folder are fragments
-METHOD_FOLDERS = ('kd', 'dkd', 'dist', 'pld', 'rkkd')
+METHOD_FOLDERS = ('kd', 'dkd', 'dist', 'pld', 'ctkd', 'rkkd')
 DATASETS = ('cifar100', 'in1k', 'fashion-mnist', 'coco', 'synthetic-coco', 'synthetic-coco-bench')
 SCHEDULE = r'(\d+xb\d+-)?\d+(e|x)'
 COMPONENT = r'[a-z0-9]+(-[a-z0-9]+)*'
@@ -90,8 +90,9 @@ def test_rkkd_config_is_its_base_method_config_plus_the_rkkd_term(path):
     assert cfg == base, f'{path} changes more than the distillation losses of {base_path}'
     assert set(losses) - set(base_losses) == {'loss_rkkd'} and losses['loss_rkkd']['type'] == 'RKKDLoss'
     assert {k: v for k, v in losses.items() if k != 'loss_rkkd'} == base_losses
-    # gamma = the base method's KD weight (RKKD Eq. 8)
-    kd_weight = next(iter(base_losses.values()))['loss_weight']
+    # gamma = the base method's KD weight (RKKD Eq. 8); CTKD wraps its KD loss
+    base_loss = next(iter(base_losses.values()))
+    kd_weight = base_loss['loss']['loss_weight'] if base_loss['type'] == 'CTKDLoss' else base_loss['loss_weight']
     assert losses['loss_rkkd']['loss_weight'] == kd_weight
 
 

@@ -86,7 +86,7 @@ class BaseDistiller(BaseModel):
         self.teacher_loaded = False
         self.distill_losses = build_distill_losses(distill_losses)
         self._register_state_dict_hook(_strip_student_prefix)
-        self._register_load_state_dict_pre_hook(_add_student_prefix)
+        self._register_load_state_dict_pre_hook(_add_student_prefix, with_module=True)
 
     @property
     def teacher(self) -> nn.Module:
@@ -207,11 +207,14 @@ def _strip_student_prefix(module, state_dict, prefix, local_metadata):
     return state_dict
 
 
-def _add_student_prefix(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
-    """load pre-hook: accept the student's own keys (``x`` -> ``student.x``); drop saved teacher weights."""
+def _add_student_prefix(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                        error_msgs):
+    """load pre-hook: accept the student's own keys (``x`` -> ``student.x``); drop saved teacher weights; keep the
+    distiller's own parameters (e.g. CTKD's temperature under ``distill_losses.``) where they are."""
+    own = {name for name, _ in module.named_children() if name not in ('student', 'data_preprocessor')}
     for key in [k for k in state_dict if k.startswith(prefix)]:
         rest = key[len(prefix):]
         if rest.startswith(('teacher.', 'data_preprocessor.')):
             state_dict.pop(key)
-        elif not rest.startswith(STUDENT):
+        elif not rest.startswith(STUDENT) and rest.split('.', 1)[0] not in own:
             state_dict[prefix + STUDENT + rest] = state_dict.pop(key)

@@ -1,5 +1,6 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 from .base import LogitDistillLoss
+from .ctkd import CTKDLoss, curriculum_lambda
 from .dist import DISTLoss, dist_loss
 from .dkd import DKDLoss, dkd_loss
 from .kd import KDLoss, kd_loss
@@ -11,5 +12,5 @@ from .utils import standardize
 __all__ = [
     'LogitDistillLoss', 'KDLoss', 'kd_loss', 'DKDLoss', 'dkd_loss', 'DISTLoss', 'dist_loss', 'PLDLoss', 'pld_loss',
     'teacher_optimal_permutation', 'RKKDLoss', 'RankKendallLoss', 'rank_kendall_tau', 'standardize',
-    'LabelSmoothingCrossEntropyLoss', 'label_smoothing_ce'
+    'LabelSmoothingCrossEntropyLoss', 'label_smoothing_ce', 'CTKDLoss', 'curriculum_lambda'
 ]

@@ -8,11 +8,11 @@ from torch import Tensor
 
 from mmkd.registry import MODELS
 from .base import LogitDistillLoss
-from .utils import kl_rows, logit_stand_mode, standardize_pair
+from .utils import kl_rows, logit_stand_mode, squared_temperature, standardize_pair
 
 
 def dkd_loss(preds_S: Tensor, preds_T: Tensor, labels: Tensor, alpha: float = 1.0, beta: float = 8.0,
-             tau: float = 4.0, logit_stand: Union[bool, str] = False) -> Tensor:
+             tau: Union[float, Tensor] = 4.0, logit_stand: Union[bool, str] = False) -> Tensor:
     """DKD of each row: ``tau^2 * (alpha * TCKD + beta * NCKD)``.
 
     TCKD = KL(b_t || b_s) with b = [p_y, 1 - p_y]; NCKD = KL between the distributions over the non-target
@@ -26,7 +26,7 @@ def dkd_loss(preds_S: Tensor, preds_T: Tensor, labels: Tensor, alpha: float = 1.
             background anchor of a sigmoid detection head) uses the teacher's top class as target.
         alpha (float): TCKD weight.
         beta (float): NCKD weight.
-        tau (float): Temperature.
+        tau (float | Tensor): Temperature: a number, or a tensor [1, 1] or [N, 1] (CTKD's learnable one).
         logit_stand (bool | str): Logit standardisation (Sun et al. 2024): ``True`` / ``'both'``, ``'teacher'`` or
             ``False`` / ``'none'``.
 
@@ -49,7 +49,7 @@ def dkd_loss(preds_S: Tensor, preds_T: Tensor, labels: Tensor, alpha: float = 1.
     log_b_t, log_q_t = binary_and_other(preds_T)
     tckd = kl_rows(log_b_t, log_b_s)
     nckd = kl_rows(log_q_t, log_q_s.masked_fill(gt_mask, 0.0))
-    return (alpha * tckd + beta * nckd) * tau**2
+    return (alpha * tckd + beta * nckd) * squared_temperature(tau)
 
 
 @MODELS.register_module()
@@ -95,8 +95,11 @@ class DKDLoss(LogitDistillLoss):
             return 1.0
         return min((epoch + 1) / self.warmup_epochs, 1.0)
 
-    def loss_rows(self, preds_S, preds_T, labels):
-        rows = dkd_loss(preds_S, preds_T, labels, self.alpha, self.beta, self.tau, self.logit_stand)
+    def loss_rows(self, preds_S, preds_T, labels, tau: Optional[Tensor] = None):
+        """Per-row DKD with the warm-up; ``tau`` (a tensor, e.g. CTKD's learnable temperature) replaces
+        ``self.tau``."""
+        rows = dkd_loss(preds_S, preds_T, labels, self.alpha, self.beta, self.tau if tau is None else tau,
+                        self.logit_stand)
         return self.warmup_factor() * rows
 
     def extra_repr(self) -> str:

@@ -1,7 +1,7 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """Hinton et al., "Distilling the Knowledge in a Neural Network", 2015."""
 import math
-from typing import Union
+from typing import Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -9,20 +9,20 @@ from torch import Tensor
 
 from mmkd.registry import MODELS
 from .base import LogitDistillLoss
-from .utils import kl_rows, logit_stand_mode, standardize_pair
+from .utils import kl_rows, logit_stand_mode, squared_temperature, standardize_pair
 
 #: forward KL(p_t || p_s) (Hinton), reverse KL(p_s || p_t), Jensen-Shannon (PLD Table 11)
 DIVERGENCES = ('forward', 'reverse', 'js')
 
 
-def kd_loss(preds_S: Tensor, preds_T: Tensor, tau: float = 4.0, logit_stand: Union[bool, str] = False,
+def kd_loss(preds_S: Tensor, preds_T: Tensor, tau: Union[float, Tensor] = 4.0, logit_stand: Union[bool, str] = False,
             divergence: str = 'forward') -> Tensor:
     """KD of each row: ``tau^2 * D(softmax(t / tau), softmax(s / tau))``, summed over classes.
 
     Args:
         preds_S (Tensor): Student logits [N, C].
         preds_T (Tensor): Teacher logits [N, C].
-        tau (float): Temperature.
+        tau (float | Tensor): Temperature: a number, or a tensor [1, 1] or [N, 1] (CTKD's learnable one).
         logit_stand (bool | str): Z-score the rows first (logit standardisation, Sun et al. 2024): ``True`` /
             ``'both'``, ``'teacher'`` (the teacher's only) or ``False`` / ``'none'``.
         divergence (str): ``'forward'`` KL(p_t || p_s) (Hinton's KD), ``'reverse'`` KL(p_s || p_t), or ``'js'``,
@@ -41,7 +41,7 @@ def kd_loss(preds_S: Tensor, preds_T: Tensor, tau: float = 4.0, logit_stand: Uni
     else:
         log_m = torch.logaddexp(log_p_t, log_p_s) - math.log(2.0)
         rows = 0.5 * (kl_rows(log_p_t, log_m) + kl_rows(log_p_s, log_m))
-    return rows * tau**2
+    return rows * squared_temperature(tau)
 
 
 @MODELS.register_module()
@@ -67,8 +67,9 @@ class KDLoss(LogitDistillLoss):
         self.logit_stand = logit_stand_mode('KDLoss', logit_stand)
         self.divergence = divergence
 
-    def loss_rows(self, preds_S, preds_T, labels):
-        return kd_loss(preds_S, preds_T, self.tau, self.logit_stand, self.divergence)
+    def loss_rows(self, preds_S, preds_T, labels, tau: Optional[Tensor] = None):
+        """Per-row KD; ``tau`` (a tensor, e.g. CTKD's learnable temperature) replaces ``self.tau``."""
+        return kd_loss(preds_S, preds_T, self.tau if tau is None else tau, self.logit_stand, self.divergence)
 
     def extra_repr(self) -> str:
         return (f'tau={self.tau}, logit_stand={self.logit_stand!r}, divergence={self.divergence!r}, ' +

@@ -42,3 +42,9 @@ def kl_rows(log_p: Tensor, log_q: Tensor) -> Tensor:
     """KL(p || q) of each row from log-probabilities; entries with p = 0 contribute 0."""
     terms = log_p.exp() * (log_p - log_q)
     return torch.where(torch.isneginf(log_p), torch.zeros_like(terms), terms).sum(1)
+
+
+def squared_temperature(tau: Union[float, Tensor]) -> Union[float, Tensor]:
+    """tau^2 to multiply per-row losses [N] with: a float, or a temperature tensor ([1, 1] or [N, 1], e.g. CTKD's
+    learnable one) as [1] or [N]."""
+    return tau.reshape(-1)**2 if isinstance(tau, Tensor) else tau**2
