@@ -20,7 +20,8 @@ def test_ctkd_trains_saves_resumes_and_tests(tmp_path):
     run_tool('tools/train.py', TEACHER, '--work-dir', work_t, '--cfg-options', *opts(root), env=ENV)
     teacher = osp.join(work_t, 'epoch_1.pth')
     work = str(tmp_path / 'ctkd')
-    run_tool('tools/train.py', CONFIG, '--work-dir', work, '--cfg-options', *distill_opts(root, teacher), *SEED, env=ENV)
+    run_tool('tools/train.py', CONFIG, '--work-dir', work, '--cfg-options', *distill_opts(root, teacher), *SEED,
+             env=ENV)
     first = torch.load(osp.join(work, 'epoch_1.pth'), map_location='cpu', weights_only=False)
     assert KEY in first['state_dict'] and not any(k.startswith(('student.', 'teacher')) for k in first['state_dict'])
     raw_1 = first['state_dict'][KEY].item()
