@@ -14,7 +14,7 @@ from mmkd.registry import MODELS
 CONFIGS = sorted(
     path for path in glob.glob('configs/**/*.py', recursive=True)
     if '_base_' not in path.split(osp.sep)[:-1])  # files inside any _base_ folder are fragments
-METHOD_FOLDERS = ('kd', 'dkd', 'dist', 'pld', 'ctkd', 'rkkd')
+METHOD_FOLDERS = ('kd', 'dkd', 'dist', 'pld', 'ctkd', 'mlkd', 'rkkd')
 DATASETS = ('cifar100', 'in1k', 'fashion-mnist', 'coco', 'synthetic-coco', 'synthetic-coco-bench')
 SCHEDULE = r'(\d+xb\d+-)?\d+(e|x)'
 COMPONENT = r'[a-z0-9]+(-[a-z0-9]+)*'
@@ -58,7 +58,8 @@ def test_method_folder_has_readme_and_metafile_listing_every_config(folder):
     readme = f'configs/{folder}/README.md'
     with open(readme, encoding='utf-8') as f:
         text = f.read()
-    assert '```bibtex' in text and 'https://arxiv.org/abs/' in text and '## Method' in text
+    assert '```bibtex' in text and '## Method' in text
+    assert re.search(r'\]\(https://(arxiv\.org/abs|openaccess\.thecvf\.com)/', text), 'the paper is linked'
     configs = sorted(p for p in CONFIGS if p.split(osp.sep)[1] == folder)
     for path in configs:
         assert f'(./{osp.basename(path)})' in text, f'{readme} does not list {path}'
@@ -103,3 +104,22 @@ def test_rkkd_config_writes_only_the_rkkd_term(path):
         text = f.read()
     assert re.findall(r"type='(\w+)'", text) == ['RKKDLoss'], path
     assert 'beta' not in text and 'tau' not in text and 'lr=' not in text, path
+
+
+def expand(pattern: str):
+    """``{a,b}`` alternatives and the pair placeholder ``P`` (any pair) of docs/coverage.md as globs."""
+    match = re.search(r'\{([^}]*)\}', pattern)
+    if match:
+        return [g for alt in match[1].split(',')
+                for g in expand(pattern[:match.start()] + alt + pattern[match.end():])]
+    return [pattern.replace('_P_', '_*_').replace('<student>', '*')]
+
+
+def test_coverage_table_names_existing_configs():
+    with open('docs/coverage.md', encoding='utf-8') as f:
+        text = f.read()
+    patterns = re.findall(r'`((?:vanilla|kd|dkd|dist|pld|ctkd|mlkd|rkkd|\{[a-z,]+\})/[^`]+\.py)`', text)
+    assert len(patterns) > 20
+    for pattern in patterns:
+        for glob_pattern in expand(pattern):
+            assert glob.glob(osp.join('configs', glob_pattern)), f'docs/coverage.md: no config matches {pattern}'

@@ -85,6 +85,24 @@ def test_classifier_student_terms_equal_student_loss(tmp_path):
     assert set(losses) == {'loss_cls', 'loss_kd', 'loss_rkkd', 'loss_pld'}
 
 
+def test_mlkd_runs_the_students_own_loss_on_each_view(tmp_path):
+    net = dict(type='LinearHeadClassifier', backbone=dict(type='CifarResNet', arch='resnet8'), num_classes=10,
+               loss_cls=dict(type='CrossEntropyLoss', loss_weight=0.1))
+    model = with_teacher(MODELS.build(dict(type='MLKDDistiller', student=net, teacher=net, distill_losses=dict(
+        loss_kd=dict(type='MLKDInstanceLoss'), loss_rkkd=dict(type='RKKDLoss')))), tmp_path)
+    inputs, data_samples = torch.randn(4, 2, 3, 32, 32), samples(1, 0, 9, 3)
+    torch.manual_seed(0)
+    losses, rows = model.student_loss_and_rows(inputs, data_samples)
+    weak, strong = (model.student.loss(inputs[:, v], data_samples)['loss_cls'] for v in (0, 1))
+    assert torch.equal(losses['loss_cls'], weak + strong)  # CE on both views, one forward per view
+    assert rows.preds_S.shape == (8, 10) and rows.labels.tolist() == [1, 0, 9, 3] * 2
+    with torch.no_grad():
+        torch.testing.assert_close(rows.preds_T[4:], model.teacher(inputs[:, 1]))  # weak rows first, then strong
+    assert set(model.loss(inputs, data_samples)) == {'loss_cls', 'loss_kd', 'loss_rkkd'}
+    with pytest.raises(ValueError, match=r'two views of each image, \[B, 2, C, H, W\]'):
+        model.loss(inputs[:, 0], data_samples)
+
+
 def test_dropped_student_terms_are_left_out(tmp_path):
     net = dict(type='LinearHeadClassifier', backbone=dict(type='CifarResNet', arch='resnet8'), num_classes=10)
     model = with_teacher(MODELS.build(dict(type='ClassificationDistiller', student=net, teacher=net,

@@ -130,3 +130,36 @@ def printed_rkkd_row(s, t, form, k):
             else:
                 acc += float(np.sign(dt)) * smooth(ds)
     return -acc / (0.5 * c * (c - 1))
+
+
+def mlkd_levels(sw, tw, ss, ts, temps=(4.0, 3.0, 5.0, 2.0, 6.0)):
+    """MLKD's three loss terms as the official KD_ours.forward_train computes them (numpy float64), without the
+    KD weight: (instance = weak + strong, class, batch)."""
+    sw, tw, ss, ts = (np.asarray(x, dtype=np.float64) for x in (sw, tw, ss, ts))
+
+    def soft(x, tau):
+        return np.stack([softmax(r, tau) for r in x])
+
+    def kd(s, t, tau):  # kd_loss(reduce=True): the rows' KL sum, averaged, times tau^2
+        ps, pt = soft(s, tau), soft(t, tau)
+        return tau**2 * np.mean([kl(a, b) for a, b in zip(pt, ps)])
+
+    def cc(s, t, tau):
+        ps, pt = soft(s, tau), soft(t, tau)
+        return ((pt.T @ pt - ps.T @ ps)**2).sum() / s.shape[1]
+
+    def bc(s, t, tau):
+        ps, pt = soft(s, tau), soft(t, tau)
+        return ((pt @ pt.T - ps @ ps.T)**2).sum() / s.shape[0]
+
+    p = soft(tw, 1.0)
+    conf = p.max(1)
+    mask = conf <= np.percentile(conf, 50)
+    class_conf = p.sum(0)
+    class_mask = class_conf <= np.percentile(class_conf, 50)
+    weak = sum((kd(sw, tw, tau) * mask).mean() for tau in temps)
+    strong = kd(ss, ts, temps[0]) + kd(ss, ts, temps[1]) + kd(ss, ts, temps[2]) + kd(sw, tw, temps[3]) + \
+        kd(sw, tw, temps[4])  # the official code's fourth and fifth "strong" terms use the weak view
+    class_level = sum((cc(sw, tw, tau) * class_mask).mean() for tau in temps)
+    batch_level = sum((bc(sw, tw, tau) * mask).mean() for tau in temps)
+    return weak + strong, class_level, batch_level

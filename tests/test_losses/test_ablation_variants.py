@@ -93,3 +93,9 @@ def test_label_smoothing_cross_entropy_matches_reference(eps):
     torch.testing.assert_close(loss(s, y, w, avg_factor=2.0), (per_row * w).sum() / 2.0, rtol=1e-6, atol=1e-7)
     with pytest.raises(ValueError, match=r'label_smoothing must lie in \[0, 1\)'):
         LabelSmoothingCrossEntropyLoss(label_smoothing=1.0)
+
+
+def test_label_smoothing_gradcheck():
+    s, _, y = make_inputs(4, 6)
+    s.requires_grad_()
+    assert torch.autograd.gradcheck(lambda x: LabelSmoothingCrossEntropyLoss(0.2)(x, y), (s, ))

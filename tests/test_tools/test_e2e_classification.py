@@ -17,6 +17,8 @@ TEACHER = 'configs/vanilla/r8_1xb64-240e_cifar100.py'
 METHODS = {  # config, loss terms that must be logged, loss terms that must not
     'kd_rkkd': ('configs/rkkd/kd-rkkd_r32x4_r8x4_1xb64-240e_cifar100.py', ('loss_kd', 'loss_rkkd', 'loss_cls'), ()),
     'pld': ('configs/pld/pld_r32x4_r8x4_1xb64-240e_cifar100.py', ('loss_pld', ), ('loss_cls', 'loss_kd')),
+    # PLD's own recipe (AdamW, cosine, batch 128 by default)
+    'pld_adamw': ('configs/pld/pld_r32x4_r8x4_adamw_1xb128-250e_cifar100.py', ('loss_pld', ), ('loss_cls', )),
 }
 REMOVED_KEY = 'backbone.layer1.0.conv1.weight'
 ENV = dict(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')  # two runs share the two cores

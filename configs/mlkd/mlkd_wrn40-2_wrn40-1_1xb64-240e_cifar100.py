@@ -1,0 +1,5 @@
+_base_ = './mlkd_r32x4_r8x4_1xb64-240e_cifar100.py'
+model = dict(
+    teacher=dict(cfg_path='mmkd::vanilla/wrn40-2_1xb64-240e_cifar100.py'),
+    teacher_ckpt='data/cifar_teachers/wrn_40_2_vanilla/ckpt_epoch_240.pth',
+    student=dict(cfg_path='mmkd::vanilla/wrn40-1_1xb64-240e_cifar100.py'))
