@@ -10,10 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import torch
 
-from tests.data_utils import write_cifar100
-from .utils import last_metrics, run_tool, train_log
+from .utils import CIFAR_TEACHER as TEACHER
+from .utils import ENV, distill_opts, last_metrics, opts, run_tool, train_log
 
-TEACHER = 'configs/vanilla/r8_1xb64-240e_cifar100.py'
 METHODS = {  # config, loss terms that must be logged, loss terms that must not
     'kd_rkkd': ('configs/rkkd/kd-rkkd_r32x4_r8x4_1xb64-240e_cifar100.py', ('loss_kd', 'loss_rkkd', 'loss_cls'), ()),
     'pld': ('configs/pld/pld_r32x4_r8x4_1xb64-240e_cifar100.py', ('loss_pld', ), ('loss_cls', 'loss_kd')),
@@ -21,37 +20,10 @@ METHODS = {  # config, loss terms that must be logged, loss terms that must not
     'pld_adamw': ('configs/pld/pld_r32x4_r8x4_adamw_1xb128-250e_cifar100.py', ('loss_pld', ), ('loss_cls', )),
 }
 REMOVED_KEY = 'backbone.layer1.0.conv1.weight'
-ENV = dict(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')  # two runs share the two cores
-
-
-def opts(root, epochs=1):
-    out = [f'train_cfg.max_epochs={epochs}', 'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1']
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        out += [f'{loader}.dataset.data_root={root}', f'{loader}.num_workers=0', f'{loader}.persistent_workers=False',
-                f'{loader}.batch_size=32']
-    return out
-
-
-def distill_opts(root, teacher_ckpt, epochs=1):
-    return opts(root, epochs) + ['model.teacher.backbone.arch=resnet8', 'model.student.backbone.arch=resnet8',
-                                 f'model.teacher_ckpt={teacher_ckpt}']
 
 
 def state_dict(path):
     return torch.load(path, map_location='cpu', weights_only=False)['state_dict']
-
-
-@pytest.fixture(scope='module')
-def data(tmp_path_factory):
-    return write_cifar100(str(tmp_path_factory.mktemp('cifar')), num_train=64, num_test=32)
-
-
-@pytest.fixture(scope='module')
-def teacher_ckpt(data, tmp_path_factory):
-    work = str(tmp_path_factory.mktemp('teacher'))
-    run_tool('tools/train.py', TEACHER, '--work-dir', work, '--cfg-options', *opts(data), env=ENV)
-    assert 'loss_cls' in train_log(work)[0]
-    return osp.join(work, 'epoch_1.pth')
 
 
 def distill_pipeline(method, data, teacher_ckpt, tmp):

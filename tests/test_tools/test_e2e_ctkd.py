@@ -4,21 +4,16 @@ import os.path as osp
 
 import torch
 
-from tests.data_utils import write_cifar100
-from .test_e2e_classification import TEACHER, distill_opts, opts
-from .utils import last_metrics, run_tool, train_log
+from .utils import CIFAR_TEACHER as TEACHER
+from .utils import ENV, distill_opts, last_metrics, opts, run_tool, train_log
 
 CONFIG = 'configs/rkkd/ctkd-rkkd_r32x4_r8x4_1xb64-240e_cifar100.py'
 KEY = 'distill_losses.loss_kd.temperature_module.raw'
-ENV = dict(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
 SEED = ['randomness.seed=0', 'randomness.deterministic=True']
 
 
-def test_ctkd_trains_saves_resumes_and_tests(tmp_path):
-    root = write_cifar100(str(tmp_path / 'cifar'), num_train=64, num_test=32)
-    work_t = str(tmp_path / 'teacher')
-    run_tool('tools/train.py', TEACHER, '--work-dir', work_t, '--cfg-options', *opts(root), env=ENV)
-    teacher = osp.join(work_t, 'epoch_1.pth')
+def test_ctkd_trains_saves_resumes_and_tests(data, teacher_ckpt, tmp_path):
+    root, teacher = data, teacher_ckpt
     work = str(tmp_path / 'ctkd')
     run_tool('tools/train.py', CONFIG, '--work-dir', work, '--cfg-options', *distill_opts(root, teacher), *SEED,
              env=ENV)
