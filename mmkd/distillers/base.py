@@ -18,17 +18,36 @@ from .distill_losses import LogitRows, build_distill_losses, compute_distill_los
 STUDENT = 'student.'
 
 
+#: Where published checkpoints keep their weights: MMEngine / timm training (``state_dict``), RepDistiller /
+#: mdistiller / DeiT (``model``), pycls and tiny-transformers (``model_state``).
+STATE_DICT_KEYS = ('state_dict', 'model', 'model_state')
+
+
 def extract_state_dict(checkpoint: Any, path: str) -> Dict[str, Tensor]:
-    """The weights inside a checkpoint: MMEngine (``state_dict``), RepDistiller/mdistiller (``model``) or a
-    bare state dict; a ``module.`` prefix (DataParallel) is removed."""
-    if isinstance(checkpoint, dict) and isinstance(checkpoint.get('state_dict'), dict):
-        checkpoint = checkpoint['state_dict']
-    elif isinstance(checkpoint, dict) and isinstance(checkpoint.get('model'), dict):
-        checkpoint = checkpoint['model']
+    """The weights inside a checkpoint: under one of :data:`STATE_DICT_KEYS` or a bare state dict (torchvision,
+    timm and Hugging Face ``.bin`` / ``.safetensors`` files); a ``module.`` prefix (DataParallel) is removed."""
+    if isinstance(checkpoint, dict):
+        for key in STATE_DICT_KEYS:
+            if isinstance(checkpoint.get(key), dict):
+                checkpoint = checkpoint[key]
+                break
     if not isinstance(checkpoint, dict) or not all(isinstance(v, Tensor) for v in checkpoint.values()):
         raise RuntimeError(f'Teacher checkpoint {path} holds no state dict (expected a dict of tensors, or '
-                           'one under "state_dict" or "model").')
+                           f'one under {" / ".join(repr(k) for k in STATE_DICT_KEYS)}).')
     return OrderedDict((k[7:] if k.startswith('module.') else k, v) for k, v in checkpoint.items())
+
+
+def read_checkpoint(path: str) -> Any:
+    """Read a checkpoint file: ``.safetensors`` (Hugging Face / timm hub weights) with ``safetensors``, anything
+    else with MMEngine's loaders (local files trusted, see :func:`trusted_local_checkpoints`)."""
+    if path.endswith('.safetensors'):
+        try:
+            from safetensors.torch import load_file
+        except ImportError as exc:
+            raise ImportError(f'Reading {path} needs the safetensors package: pip install safetensors') from exc
+        return load_file(osp.expanduser(path), device='cpu')
+    with trusted_local_checkpoints():
+        return CheckpointLoader.load_checkpoint(path, map_location='cpu')
 
 
 class BaseDistiller(BaseModel):
@@ -108,8 +127,9 @@ class BaseDistiller(BaseModel):
             raise FileNotFoundError(f'Teacher checkpoint {path} does not exist. Set model.teacher_ckpt to the '
                                     "teacher's .pth (e.g. --cfg-options model.teacher_ckpt=PATH).")
         try:
-            with trusted_local_checkpoints():
-                checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+            checkpoint = read_checkpoint(path)
+        except ImportError:
+            raise
         except Exception as exc:  # unreadable, truncated, not a pickle ...
             raise RuntimeError(f'Teacher checkpoint {path} could not be read ({type(exc).__name__}: {exc}). '
                                'Is the file complete?') from exc

@@ -5,6 +5,7 @@ from .mobilenetv1 import MobileNetV1
 from .mobilenetv2_cifar import CifarMobileNetV2
 from .shufflenet import CifarShuffleNetV1, CifarShuffleNetV2
 from .vgg import CifarVGG
+from .vit import ViT
 from .wrn import WideResNet
 
 #: RepDistiller / mdistiller network name -> the mmkd backbone that builds it with ``arch=<name>``.
@@ -16,5 +17,5 @@ CIFAR_ARCHS = {
 
 __all__ = [
     'CifarResNet', 'CifarResNetV2', 'MobileNetV1', 'CifarMobileNetV2', 'CifarShuffleNetV1', 'CifarShuffleNetV2',
-    'CifarVGG', 'WideResNet', 'CIFAR_ARCHS'
+    'CifarVGG', 'WideResNet', 'CIFAR_ARCHS', 'ViT'
 ]

@@ -15,12 +15,16 @@ from mmkd.registry import MODELS
 class LinearHeadClassifier(BaseModel):
     """backbone -> global average pool -> linear ``fc``: the classifier wrapper of every mmkd image model.
 
+    A backbone may return a feature map [B, C, H, W] (average-pooled here) or pooled features [B, C] (a
+    transformer's class token, or a network whose own head pools before its last layers, as MobileNetV4), which
+    go to ``fc`` as they are.
+
     (mmpretrain's ``ImageClassifier`` is a different model: backbone, neck and head configs; this one has a
     single linear head, so public RepDistiller / mdistiller / torchvision checkpoints map onto it one to one.)
 
     Args:
-        backbone (dict): Config of a backbone returning a feature map [B, C, H, W] (or a tuple whose last
-            item is one, as mmdet backbones do).
+        backbone (dict): Config of a backbone returning a feature map [B, C, H, W] or features [B, C] (or a
+            tuple whose last item is one, as mmdet backbones do).
         num_classes (int): Number of classes.
         in_channels (int, optional): Channels of the last feature map; read from ``backbone.out_channels``
             (or ``feat_dim`` of mmdet's ResNet) when omitted.
@@ -53,6 +57,8 @@ class LinearHeadClassifier(BaseModel):
         feat = self.backbone(inputs)
         if isinstance(feat, (tuple, list)):
             feat = feat[-1]
+        if feat.dim() == 2:  # already pooled
+            return feat
         return F.adaptive_avg_pool2d(feat, 1).flatten(1)
 
     def forward(self,
