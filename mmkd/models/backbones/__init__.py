@@ -3,6 +3,7 @@ from .cifar_resnet import CifarResNet
 from .cifar_resnet50 import CifarResNetV2
 from .mobilenetv1 import MobileNetV1
 from .mobilenetv2_cifar import CifarMobileNetV2
+from .mobilenetv4 import MobileNetV4
 from .shufflenet import CifarShuffleNetV1, CifarShuffleNetV2
 from .vgg import CifarVGG
 from .vit import ViT
@@ -17,5 +18,5 @@ CIFAR_ARCHS = {
 
 __all__ = [
     'CifarResNet', 'CifarResNetV2', 'MobileNetV1', 'CifarMobileNetV2', 'CifarShuffleNetV1', 'CifarShuffleNetV2',
-    'CifarVGG', 'WideResNet', 'CIFAR_ARCHS', 'ViT'
+    'CifarVGG', 'WideResNet', 'CIFAR_ARCHS', 'ViT', 'MobileNetV4'
 ]
