@@ -58,11 +58,20 @@ class InceptionCrop(BaseTransform):
         size (int | tuple): Output (h, w).
         scale (tuple): Area fraction range. Defaults to (0.08, 1.0).
         ratio (tuple): Aspect ratio range. Defaults to (3/4, 4/3).
-        interpolation (str): mmcv interpolation. Defaults to 'bilinear'.
+        interpolation (str): mmcv interpolation ('bilinear', 'bicubic', ...). Defaults to 'bilinear'.
+        backend (str): mmcv resize backend, 'cv2' or 'pillow'. 'pillow' resizes as torchvision and timm do on
+            Pillow images (``Image.resize``: antialiased, bicubic with a = -0.5), e.g. timm's
+            ``RandomResizedCropAndInterpolation(224, interpolation='bicubic')`` is ``InceptionCrop(224,
+            interpolation='bicubic', backend='pillow')``; cv2's bicubic (a = -0.75, no antialiasing) differs.
+            Defaults to 'cv2'.
     """
 
-    def __init__(self, size, scale=(0.08, 1.0), ratio=(3. / 4., 4. / 3.), interpolation: str = 'bilinear') -> None:
+    def __init__(self, size, scale=(0.08, 1.0), ratio=(3. / 4., 4. / 3.), interpolation: str = 'bilinear',
+                 backend: str = 'cv2') -> None:
+        if backend not in ('cv2', 'pillow'):
+            raise ValueError(f"InceptionCrop: backend must be 'cv2' or 'pillow', got {backend!r}.")
         self.size, self.scale, self.ratio, self.interpolation = _pair(size), scale, ratio, interpolation
+        self.backend = backend
 
     @cache_randomness
     def _box(self, h: int, w: int) -> Tuple[int, int, int, int]:
@@ -87,9 +96,11 @@ class InceptionCrop(BaseTransform):
         img = results['img']
         top, left, ch, cw = self._box(*img.shape[:2])
         crop = img[top:top + ch, left:left + cw]
-        results['img'] = mmcv.imresize(crop, self.size[::-1], interpolation=self.interpolation)
+        results['img'] = mmcv.imresize(np.ascontiguousarray(crop), self.size[::-1], interpolation=self.interpolation,
+                                       backend=self.backend)
         results['img_shape'] = results['img'].shape[:2]
         return results
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(size={self.size}, scale={self.scale}, ratio={self.ratio})'
+        return (f'{type(self).__name__}(size={self.size}, scale={self.scale}, ratio={self.ratio}, '
+                f'interpolation={self.interpolation!r}, backend={self.backend!r})')
