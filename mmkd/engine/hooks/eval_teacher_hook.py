@@ -13,7 +13,8 @@ from mmkd.registry import HOOKS
 class EvalTeacherHook(Hook):
     """Evaluate the loaded teacher on the validation set once, before training starts.
 
-    A wrong or mismatched teacher checkpoint shows up in minutes instead of after the whole run.
+    A wrong or mismatched teacher checkpoint shows up in minutes instead of after the whole run. The teacher sees
+    the validation batches as it does in training (the distiller's ``teacher_input``, when it has one).
 
     Args:
         min_metrics (dict, optional): e.g. ``{'accuracy/top1': 70}`` or ``{'coco/bbox_mAP': 0.3}``: stop with
@@ -36,6 +37,8 @@ class EvalTeacherHook(Hook):
         with torch.no_grad():
             for data_batch in loop.dataloader:
                 data = model.data_preprocessor(data_batch, False)
+                if hasattr(model, 'teacher_inputs'):  # the teacher's own resolution / normalisation
+                    data['inputs'] = model.teacher_inputs(data['inputs'])
                 outputs = teacher(**data, mode='predict')
                 evaluator.process(data_samples=outputs, data_batch=data_batch)
         metrics = evaluator.evaluate(len(loop.dataloader.dataset))
