@@ -12,7 +12,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmkd.datasets.coco_check import check_coco_config
-from mmkd.utils import register_all_modules, setup_cpu_distributed, trusted_local_checkpoints
+from mmkd.utils import finish_cpu_distributed, register_all_modules, setup_cpu_distributed, trusted_local_checkpoints
 
 
 def parse_args():
@@ -108,6 +108,7 @@ def main():
         runner = RUNNERS.build(cfg)
     with trusted_local_checkpoints():  # load_from / --resume: MMEngine checkpoints under torch >= 2.6
         runner.train()
+    finish_cpu_distributed(cfg)  # CPU multi-process runs: leave together, skip gloo's exit-time teardown
 
 
 if __name__ == '__main__':
