@@ -46,3 +46,33 @@ def test_lamb_recipe_trains_resumes_and_tests(tmp_path):
     run_tool('tools/test.py', STUDENT, osp.join(work, 'epoch_2.pth'), '--work-dir', str(tmp_path / 'test'),
              '--cfg-options', *opts(root, 2), *[f'model.{o}' for o in R18])
     assert 'accuracy/top1' in last_metrics(str(tmp_path / 'test'))
+
+
+def test_timm_vit_teacher_from_safetensors(tmp_path):
+    """A PLD Table 2 config (ViT-L -> ViT-S, here a ViT-S teacher so that it runs in seconds): the teacher is a
+    Hugging Face-style ``model.safetensors`` in timm's layout, re-normalised by ``teacher_input``, evaluated before
+    training; the ViT student trains, resumes and evaluates with its own config."""
+    from safetensors.torch import save_file
+
+    from tests.fixtures.deterministic_weights import deterministic_state_dict
+    from tests.test_models.test_vit import VITS
+
+    for split in ('train', 'val'):
+        for c, name in enumerate(CLASSES):
+            write_image(str(tmp_path / 'data' / split / name / '0.png'), h=40, w=56, value=30 * c)
+    root = str(tmp_path / 'data')
+    ckpt = str(tmp_path / 'vit_small_patch16_224.safetensors')
+    save_file(deterministic_state_dict(VITS['vit_small_patch16_224']['keys']), ckpt)
+    config = 'configs/pld/pld_vit-l-p16_vit-s-p16_lamb_8xb256-100e_in1k.py'
+    distill = ['model.teacher.backbone.arch=small', f'model.teacher_ckpt={ckpt}']
+    work = str(tmp_path / 'work')
+    first = run_tool('tools/train.py', config, '--work-dir', work, '--cfg-options', *opts(root, 1), *distill)
+    assert f'Loaded the teacher from {ckpt}' in first.stdout + first.stderr
+    assert 'Teacher before training: accuracy/top1' in first.stdout + first.stderr
+    resumed = run_tool('tools/train.py', config, '--work-dir', work, '--resume', '--cfg-options', *opts(root, 2),
+                       *distill)
+    assert 'resumed epoch: 1' in resumed.stdout + resumed.stderr
+    assert all('loss_pld' in line for line in train_log(work) if 'loss' in line)
+    run_tool('tools/test.py', 'configs/vanilla/vit-s-p16_lamb_8xb256-100e_in1k.py', osp.join(work, 'epoch_2.pth'),
+             '--work-dir', str(tmp_path / 'test'), '--cfg-options', *opts(root, 2))
+    assert 'accuracy/top1' in last_metrics(str(tmp_path / 'test'))
