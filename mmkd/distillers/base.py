@@ -11,9 +11,10 @@ from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor, nn
 
+from mmkd.losses.checks import DeferredChecks, active_checks, deferred_checks
 from mmkd.registry import MODELS
 from mmkd.utils.checkpoint import trusted_local_checkpoints
-from .distill_losses import LogitRows, build_distill_losses, compute_distill_losses
+from .distill_losses import STOPPED, LogitRows, build_distill_losses, compute_distill_losses, step_position
 
 STUDENT = 'student.'
 
@@ -169,11 +170,6 @@ class BaseDistiller(BaseModel):
         with torch.no_grad():
             return fn(*args, **kwargs)
 
-    def train(self, mode: bool = True) -> 'BaseDistiller':
-        super().train(mode)
-        self.teacher.eval()  # always: BatchNorm statistics and dropout stay frozen
-        return self
-
     def _apply(self, fn, *args, **kwargs):
         """Move / cast the hidden teacher together with the student (``.to``, ``.cuda``, ``.half`` ...)."""
         super()._apply(fn, *args, **kwargs)
@@ -181,6 +177,31 @@ class BaseDistiller(BaseModel):
         return self
 
     # ---------------------------------------------------------------- training
+    def train_step(self, data: Union[dict, tuple, list], optim_wrapper) -> Dict[str, Tensor]:
+        """MMEngine's training step with the losses' input checks (finite logits, labels in range) only recorded on
+        the device, then read all at once: one synchronisation at the end of the step, where MMEngine's logging of
+        the loss values synchronises anyway, instead of several per loss. A failed check raises its error, named
+        after the loss, the iteration and the epoch; the optimizer step of that iteration has been taken, so
+        training stops there and the checkpoints already saved are kept."""
+        self.read_pending_checks()
+        with deferred_checks() as checks:
+            log_vars = super().train_step(data, optim_wrapper)
+        raise_failed(checks, step_position())
+        return log_vars
+
+    def read_pending_checks(self) -> None:
+        """Raise a failed check of the last step driven by a model wrapper (see :meth:`loss`)."""
+        pending, self._pending_checks = getattr(self, '_pending_checks', None), None
+        if pending is not None:
+            raise_failed(*pending)
+
+    def train(self, mode: bool = True) -> 'BaseDistiller':
+        if not mode:  # leaving training (validation, the end of the run): the last step's checks are read
+            self.read_pending_checks()
+        super().train(mode)
+        self.teacher.eval()  # always: BatchNorm statistics and dropout stay frozen
+        return self
+
     def forward(self,
                 inputs: Tensor,
                 data_samples: Optional[list] = None,
@@ -192,7 +213,21 @@ class BaseDistiller(BaseModel):
         return self.student(inputs, data_samples, mode)
 
     def loss(self, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
-        """The student's own loss terms (less ``drop_student_losses``) and every distillation term."""
+        """The student's own loss terms (less ``drop_student_losses``) and every distillation term.
+
+        In training mode outside :meth:`train_step` (a distributed wrapper's training step calls the forward
+        directly) the checks are recorded as in :meth:`train_step` and read at the start of the next step or when
+        training mode is left: by then MMEngine's logging has synchronised, so reading them costs nothing.
+        """
+        if self.training and active_checks() is None:
+            self.read_pending_checks()
+            with deferred_checks() as checks:
+                losses = self._loss(inputs, data_samples)
+            self._pending_checks = (checks, step_position())
+            return losses
+        return self._loss(inputs, data_samples)
+
+    def _loss(self, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
         losses, rows = self.student_loss_and_rows(inputs, data_samples)
         losses = self.without_dropped(losses)
         losses.update(compute_distill_losses(self.distill_losses, rows))
@@ -209,6 +244,15 @@ class BaseDistiller(BaseModel):
             raise KeyError(f'drop_student_losses names {missing}, but the student losses are '
                            f'{sorted(student_losses)}.')
         return {k: v for k, v in student_losses.items() if k not in self.drop_student_losses}
+
+
+def raise_failed(checks: DeferredChecks, where: str) -> None:
+    """Raise the first failed check of a step as ``'<loss><where>: <message>'``."""
+    failure = checks.first_failure()
+    if failure is not None:
+        prefix = f'{failure.scope}{where}: ' if failure.scope else ''
+        end = f' {STOPPED}' if failure.error is FloatingPointError else ''
+        raise failure.error(prefix + failure.message() + end)
 
 
 def _short(keys: List[str], limit: int = 20) -> str:

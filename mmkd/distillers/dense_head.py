@@ -119,15 +119,17 @@ class DenseHeadDistiller(BaseDistiller):
         labels = labels.clone()
         if self.background == 'ignore':
             labels[labels >= num_classes] = IGNORE_LABEL
-        if self.anchor_selection == 'positive':
+        if self.anchor_selection == 'positive':  # a data-dependent number of rows
             mask = (labels >= 0) & (labels < num_classes)
-        elif self.anchor_selection == 'topk':
+            rows_S, rows_T, rows_label = logits_S[mask], logits_T[mask], labels[mask]
+        elif self.anchor_selection == 'topk':  # k per image: gathered, in anchor order, without a host sync
             score = logits_T.detach().max(-1).values
             k = min(self.topk, score.size(1))
-            mask = torch.zeros_like(score, dtype=torch.bool)
-            mask.scatter_(1, score.topk(k, dim=1).indices, True)
+            index = score.topk(k, dim=1).indices.sort(dim=1).values
+            rows_S = logits_S.gather(1, index[..., None].expand(-1, -1, num_classes)).flatten(0, 1)
+            rows_T = logits_T.gather(1, index[..., None].expand(-1, -1, num_classes)).flatten(0, 1)
+            rows_label = labels.gather(1, index).flatten()
         else:
-            mask = torch.ones_like(labels, dtype=torch.bool)
-        rows_S, rows_T, rows_label = logits_S[mask], logits_T[mask], labels[mask]
+            rows_S, rows_T, rows_label = logits_S.flatten(0, 1), logits_T.flatten(0, 1), labels.flatten()
         weight = rows_T.detach().float().max(-1).values.sigmoid() if self.weight_by_teacher_score else None
         return LogitRows(rows_S, rows_T, rows_label, weight)

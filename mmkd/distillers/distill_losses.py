@@ -16,11 +16,14 @@ from mmengine.logging import MessageHub
 from torch import Tensor, nn
 
 from mmkd.losses import LogitDistillLoss
+from mmkd.losses.checks import check_scope
 from mmkd.registry import MODELS
 
 #: The label the distillers give rows that every distillation loss must leave out (mmkd losses'
 #: ``ignore_index``; losses that take no labels get only the other rows).
 IGNORE_LABEL = -1
+#: the end of the message of a non-finite loss input
+STOPPED = 'Training stopped; the checkpoints already saved in the work_dir are kept.'
 
 
 class LogitRows(NamedTuple):
@@ -120,20 +123,29 @@ def compute_distill_losses(losses: nn.ModuleDict, rows: LogitRows) -> Dict[str, 
                 unlabelled = (preds_S[keep], preds_T[keep], None if weight is None else weight[keep])
             preds_S, preds_T, weight = unlabelled
         try:
-            if weight is None:
-                out[name] = loss(preds_S, preds_T, **kwargs)
-            elif not call.unreduced:
-                out[name] = loss(preds_S, preds_T, weight=weight, **kwargs)
-            else:  # mmdet's element-wise weighting, with each row's weight over its elements
-                unreduced = loss(preds_S, preds_T, reduction_override='none', **kwargs)
-                row_weight = weight.reshape(-1, *[1] * (unreduced.dim() - 1)).expand_as(unreduced)
-                out[name] = weight_reduce_loss(unreduced, row_weight, reduction=loss.reduction)
-        except FloatingPointError as exc:
-            hub = MessageHub.get_current_instance()
-            it, epoch = hub.get_info('iter'), hub.get_info('epoch')
-            where = f' at iteration {it + 1}' if it is not None else ''  # 1-based, as in the training log
-            where += f' (epoch {epoch + 1})' if epoch is not None else ''
-            raise FloatingPointError(
-                f'{name}{where}: {exc} '
-                'Training stopped; the checkpoints already saved in the work_dir are kept.') from exc
+            with check_scope(name):
+                out[name] = call_loss(loss, call, preds_S, preds_T, weight, kwargs)
+        except FloatingPointError as exc:  # checked at once: outside a distiller's training step
+            raise FloatingPointError(f'{name}{step_position()}: {exc} {STOPPED}') from exc
     return out
+
+
+def call_loss(loss: nn.Module, call: LossCall, preds_S: Tensor, preds_T: Tensor, weight: Optional[Tensor],
+              kwargs: dict) -> Tensor:
+    """One loss on the rows, weighted as its interface allows (see :func:`loss_call`)."""
+    if weight is None:
+        return loss(preds_S, preds_T, **kwargs)
+    if not call.unreduced:
+        return loss(preds_S, preds_T, weight=weight, **kwargs)
+    # mmdet's element-wise weighting, with each row's weight over its elements
+    unreduced = loss(preds_S, preds_T, reduction_override='none', **kwargs)
+    row_weight = weight.reshape(-1, *[1] * (unreduced.dim() - 1)).expand_as(unreduced)
+    return weight_reduce_loss(unreduced, row_weight, reduction=loss.reduction)
+
+
+def step_position() -> str:
+    """`` at iteration I (epoch E)`` of the running training loop (1-based, as in the log), or ``''``."""
+    hub = MessageHub.get_current_instance()
+    it, epoch = hub.get_info('iter'), hub.get_info('epoch')
+    where = f' at iteration {it + 1}' if it is not None else ''
+    return where + (f' (epoch {epoch + 1})' if epoch is not None else '')

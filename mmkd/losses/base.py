@@ -14,12 +14,17 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
+from .checks import check
+
 #: The reductions of mmdet's losses.
 REDUCTIONS = ('mean', 'sum', 'none')
 
 
 def check_logits(name: str, preds_S: Tensor, preds_T: Tensor) -> None:
     """Raise one clear error when the logits cannot be distilled.
+
+    The shapes are checked at once; finiteness through :func:`mmkd.losses.checks.check` (at the end of the step
+    inside a distiller's training step: no host synchronisation here).
 
     Args:
         name (str): The loss name used in the message.
@@ -32,10 +37,21 @@ def check_logits(name: str, preds_S: Tensor, preds_T: Tensor) -> None:
             f'{tuple(preds_S.shape)} and teacher {tuple(preds_T.shape)}. Check that teacher and student '
             f'have the same number of classes (num_classes) and the same anchors / RoIs.')
     for who, x in (('student', preds_S), ('teacher', preds_T)):
-        if not bool(torch.isfinite(x).all()):
-            raise FloatingPointError(
-                f'{name}: the {who} logits contain NaN or Inf. The {who} has diverged (lower the learning '
-                f'rate, enable gradient clipping, or check the {who} checkpoint).')
+        check(~torch.isfinite(x).all(), FloatingPointError,
+              lambda who=who: f'{name}: the {who} logits contain NaN or Inf. The {who} has diverged (lower the '
+              f'learning rate, enable gradient clipping, or check the {who} checkpoint).')
+
+
+def check_labels(name: str, labels: Tensor, keep: Tensor, num_classes: int, ignore_index: int) -> None:
+    """Labels of the kept rows must lie in [0, num_classes] (deferred like :func:`check_logits`)."""
+    bad = ((labels < 0) | (labels > num_classes)) & keep
+
+    def message() -> str:
+        kept = labels[keep]
+        return (f'{name}: gt_labels must lie in [0, {num_classes}] ({num_classes} = no target class) or equal '
+                f'ignore_index={ignore_index}; got values in [{int(kept.min())}, {int(kept.max())}].')
+
+    check(bad.any(), ValueError, message)
 
 
 def to_float32(x: Tensor) -> Tensor:
@@ -165,26 +181,21 @@ class LogitDistillLoss(nn.Module):
             gt_labels = gt_labels.long()
             if gt_labels.shape != (num_rows, ):
                 raise ValueError(f'{name}: gt_labels must have shape [N]={num_rows}, got {tuple(gt_labels.shape)}.')
+            num_classes = preds_S.size(1)
             keep = gt_labels != self.ignore_index
-            if bool(keep.all()):
-                keep = None
-            else:
+            check_labels(name, gt_labels, keep, num_classes, self.ignore_index)
+            # until the check is evaluated, a bad label is computed as "no target class", never as an index
+            gt_labels = gt_labels.masked_fill((gt_labels < 0) | (gt_labels > num_classes), num_classes)
+            if self.couples_rows:  # a batch-level loss must not see the ignored rows at all
                 preds_S, preds_T, gt_labels = preds_S[keep], preds_T[keep], gt_labels[keep]
                 weight = None if weight is None else weight[keep]
-            num_classes = preds_S.size(1)
-            if gt_labels.numel() and (gt_labels.min() < 0 or gt_labels.max() > num_classes):
-                raise ValueError(
-                    f'{name}: gt_labels must lie in [0, {num_classes}] ({num_classes} = no target class) or '
-                    f'equal ignore_index={self.ignore_index}; got values in '
-                    f'[{int(gt_labels.min())}, {int(gt_labels.max())}].')
+            else:  # every row is computed (no data-dependent shapes); the ignored ones get weight 0
+                weight = keep.to(preds_S.dtype) if weight is None else weight * keep
         if preds_S.size(0) == 0:
             # Keep the graph so that DDP and the optimizer see a (zero) gradient, never a NaN.
             zero = preds_S.sum() * 0.0
             return zero.expand(num_rows) if reduction == 'none' else zero
-        loss = self.loss_weight * self.reduce(preds_S, preds_T, gt_labels, weight, reduction, avg_factor)
-        if reduction == 'none' and keep is not None:  # back to the input's rows, 0 where ignored
-            loss = loss.new_zeros(num_rows).masked_scatter(keep, loss)
-        return loss
+        return self.loss_weight * self.reduce(preds_S, preds_T, gt_labels, weight, reduction, avg_factor)
 
     def extra_repr(self) -> str:
         reduction = f", reduction='{self.reduction}'" if self.reduction != 'mean' else ''

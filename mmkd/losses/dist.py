@@ -7,6 +7,7 @@ from torch import Tensor
 
 from mmkd.registry import MODELS
 from .base import LogitDistillLoss
+from .checks import check
 from .utils import logit_stand_mode, standardize_pair
 
 
@@ -74,9 +75,9 @@ class DISTLoss(LogitDistillLoss):
 
     def reduce(self, preds_S, preds_T, labels, weight, reduction='mean', avg_factor=None):
         if weight is not None:
-            if not bool(((weight == 0) | (weight == 1)).all()):
-                raise ValueError('DISTLoss: weight can only select rows (0 or 1); DIST correlates rows '
-                                 'over the batch and has no per-row weighting.')
+            check(((weight != 0) & (weight != 1)).any(), ValueError,
+                  lambda: 'DISTLoss: weight can only select rows (0 or 1); DIST correlates rows over the batch and has '
+                  'no per-row weighting.')
             keep = weight > 0
             preds_S, preds_T = preds_S[keep], preds_T[keep]
             if preds_S.size(0) == 0:
