@@ -36,15 +36,26 @@ def check_logits(name: str, preds_S: Tensor, preds_T: Tensor) -> None:
             f'{name}: student and teacher logits must both be [N, C] with the same shape, got student '
             f'{tuple(preds_S.shape)} and teacher {tuple(preds_T.shape)}. Check that teacher and student '
             f'have the same number of classes (num_classes) and the same anchors / RoIs.')
-    for who, x in (('student', preds_S), ('teacher', preds_T)):
-        check(~torch.isfinite(x).all(), FloatingPointError,
-              lambda who=who: f'{name}: the {who} logits contain NaN or Inf. The {who} has diverged (lower the '
-              f'learning rate, enable gradient clipping, or check the {who} checkpoint).')
+    # one reduction per tensor instead of an element-wise mask: a NaN or an infinity makes the float64 sum
+    # non-finite, and float32 values cannot overflow it; which side it was is found only when reporting
+    total = preds_S.sum(dtype=torch.float64) + preds_T.sum(dtype=torch.float64)
+
+    def message() -> str:
+        who = 'student' if not bool(torch.isfinite(preds_S).all()) else 'teacher'
+        return (f'{name}: the {who} logits contain NaN or Inf. The {who} has diverged (lower the learning rate, '
+                f'enable gradient clipping, or check the {who} checkpoint).')
+
+    check(~torch.isfinite(total), FloatingPointError, message)
 
 
-def check_labels(name: str, labels: Tensor, keep: Tensor, num_classes: int, ignore_index: int) -> None:
-    """Labels of the kept rows must lie in [0, num_classes] (deferred like :func:`check_logits`)."""
-    bad = ((labels < 0) | (labels > num_classes)) & keep
+def check_labels(name: str, labels: Tensor, keep: Tensor, num_classes: int, ignore_index: int) -> Tensor:
+    """Labels of the kept rows must lie in [0, num_classes] (deferred like :func:`check_logits`).
+
+    Returns:
+        Tensor: bool [N], the rows whose label is not a class index or C (ignored or bad).
+    """
+    unusable = (labels < 0) | (labels > num_classes)
+    bad = unusable & keep
 
     def message() -> str:
         kept = labels[keep]
@@ -52,6 +63,7 @@ def check_labels(name: str, labels: Tensor, keep: Tensor, num_classes: int, igno
                 f'ignore_index={ignore_index}; got values in [{int(kept.min())}, {int(kept.max())}].')
 
     check(bad.any(), ValueError, message)
+    return unusable | ~keep
 
 
 def to_float32(x: Tensor) -> Tensor:
@@ -183,9 +195,9 @@ class LogitDistillLoss(nn.Module):
                 raise ValueError(f'{name}: gt_labels must have shape [N]={num_rows}, got {tuple(gt_labels.shape)}.')
             num_classes = preds_S.size(1)
             keep = gt_labels != self.ignore_index
-            check_labels(name, gt_labels, keep, num_classes, self.ignore_index)
-            # until the check is evaluated, a bad label is computed as "no target class", never as an index
-            gt_labels = gt_labels.masked_fill((gt_labels < 0) | (gt_labels > num_classes), num_classes)
+            unusable = check_labels(name, gt_labels, keep, num_classes, self.ignore_index)
+            # ignored rows and, until the check is read, bad labels are computed as "no target class"
+            gt_labels = gt_labels.masked_fill(unusable, num_classes)
             if self.couples_rows:  # a batch-level loss must not see the ignored rows at all
                 preds_S, preds_T, gt_labels = preds_S[keep], preds_T[keep], gt_labels[keep]
                 weight = None if weight is None else weight[keep]

@@ -4,6 +4,7 @@ from typing import Optional, Union
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from mmkd.registry import MODELS
 from .base import LogitDistillLoss
@@ -48,6 +49,41 @@ def position_weights(num_classes: int) -> Tensor:
     return raw / raw.sum()
 
 
+class _PlackettLuceRows(torch.autograd.Function):
+    """Per-row Plackett-Luce NLL of student logits in a fixed order, with its closed-form gradient.
+
+    With ``s`` the student logits in the order ``perm`` and the suffix log-sum-exps ``L_k = log sum_{m>=k} e^{s_m}``:
+
+        loss = sum_k alpha_k (L_k - s_k),    d loss / d s_m = sum_{k<=m} alpha_k e^{s_m - L_k} - alpha_m
+                                                           = e^{s_m - M} sum_{k<=m} alpha_k / S_k - alpha_m,
+
+    where ``S_k = sum_{m>=k} e^{s_m - M}`` for the row maximum M. One reversed cumulative sum gives every S_k and one
+    forward cumulative sum the gradient: no autograd through ``logcumsumexp`` (whose backward runs two more). After
+    the shift by M nothing overflows; terms more than ~87 below a row's maximum underflow to 0 in float32 (float64
+    inputs are computed in float64), and ``L_k >= s_k`` and ``0 <= e^{s_m - L_k} <= 1`` are enforced, so the loss
+    and the gradient stay finite for any finite logits.
+    """
+
+    @staticmethod
+    def forward(ctx, preds_S: Tensor, perm: Tensor, alpha: Tensor) -> Tensor:
+        s = preds_S.gather(1, perm)
+        shifted = s - s.amax(1, keepdim=True)
+        e = shifted.exp()
+        suffix = e.flip(1).cumsum(1).flip(1)
+        lse_minus_s = suffix.log().sub_(shifted).clamp_min_(0.0)  # L_k - s_k >= 0
+        ctx.save_for_backward(perm, alpha, e, suffix)
+        return (alpha * lse_minus_s).sum(1)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out: Tensor):
+        perm, alpha, e, suffix = ctx.saved_tensors
+        prefix = (alpha / suffix.clamp_min(torch.finfo(suffix.dtype).tiny)).cumsum(1)
+        # e * prefix <= 1 (a sum of alpha-weighted probabilities); 0 * inf (underflow) is 0
+        grad_sorted = (e * prefix).nan_to_num_(nan=0.0).clamp_max_(1.0).sub_(alpha).mul_(grad_out[:, None])
+        return torch.empty_like(grad_sorted).scatter_(1, perm, grad_sorted), None, None
+
+
 def pld_loss(preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor] = None, tau: float = 1.0,
              weights: str = 'teacher', logit_stand: Union[bool, str] = False) -> Tensor:
     """Plackett-Luce distillation of each row.
@@ -55,8 +91,8 @@ def pld_loss(preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor] = None, 
     ``L = sum_k alpha_k * (logsumexp(s[pi*_k], ..., s[pi*_C]) - s[pi*_k])`` with
     ``alpha_k = softmax(t / tau)[pi*_k]``: the negative log-likelihood of the teacher-optimal permutation
     under a Plackett-Luce model of the student's logits, each choice weighted by the teacher's confidence.
-    One sort and one reversed log-cumsum-exp: O(C log C) per row. No tau^2 (the temperature acts only on the
-    teacher weights).
+    One sort and two cumulative sums (forward and the closed-form backward, see :class:`_PlackettLuceRows`):
+    O(C log C) per row. No tau^2 (the temperature acts only on the teacher weights).
 
     Args:
         preds_S (Tensor): Student logits [N, C].
@@ -73,6 +109,7 @@ def pld_loss(preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor] = None, 
         Tensor: Per-row loss [N].
     """
     preds_S, preds_T = standardize_pair(preds_S, preds_T, logit_stand)
+    preds_T = preds_T.detach()
     perm = teacher_optimal_permutation(preds_T, labels)
     if weights == 'teacher':
         alpha = (preds_T / tau).softmax(1).gather(1, perm)
@@ -80,9 +117,7 @@ def pld_loss(preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor] = None, 
         alpha = preds_S.new_full(perm.shape, 1.0 / perm.size(1))
     else:
         alpha = position_weights(perm.size(1)).to(preds_S)[None].expand(perm.shape)
-    s = preds_S.gather(1, perm)
-    suffix_lse = s.flip(1).logcumsumexp(1).flip(1)
-    return (alpha * (suffix_lse - s)).sum(1)
+    return _PlackettLuceRows.apply(preds_S, perm, alpha.to(preds_S.dtype))
 
 
 @MODELS.register_module()
