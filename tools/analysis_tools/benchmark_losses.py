@@ -6,8 +6,14 @@ the peak is the growth of the process's maximum resident set during the first ca
 ``torch.cuda.max_memory_allocated`` over the inputs. A naive broadcast RKKD ([N, C, C] tensors through
 autograd) is included for comparison where it fits in ``--naive-limit-gb``.
 
+With ``--peers mmrazor=DIR mdistiller=DIR`` it also times the peers' own code on the same inputs in the same child
+process, interleaved with mmkd's equal loss (MMRazor 1.0.0's ``KLDivergence``, ``DKDLoss``, ``DISTLoss``; mdistiller's
+``kd_loss``, ``dkd_loss``; see :mod:`mmkd.analysis.peer_losses` for where the files come from), checks that the
+values are equal, and prints the time ratio mmkd / peer. ``--only-peers`` skips the table of mmkd's losses.
+
 Usage:
     python tools/analysis_tools/benchmark_losses.py [--device cpu|cuda] [--sizes 50000x80 256x1000 ...]
+        [--peers mmrazor=PATH mdistiller=PATH [--only-peers]]
 """
 import argparse
 import json
@@ -88,6 +94,75 @@ def measure(name: str, n: int, c: int, device: str, reps: int) -> dict:
     return dict(ms=statistics.median(times) * 1000, peak_mb=peak)
 
 
+def measure_peer(index: int, n: int, c: int, device: str, reps: int, roots: dict) -> dict:
+    """Run in the child process: a peer's loss and mmkd's equal loss on the same inputs, timed interleaved."""
+    import torch
+
+    from mmkd.analysis.peer_losses import LOADERS, PEER_PAIRS
+    from mmkd.registry import MODELS
+    from mmkd.utils import register_all_modules
+    register_all_modules()
+    pair = PEER_PAIRS[index]
+    peer = pair.make_peer(LOADERS[pair.peer](roots[pair.peer]))
+    ours = MODELS.build(pair.mmkd_cfg).to(device)
+    torch.manual_seed(0)
+    s = torch.randn(n, c, device=device, requires_grad=True)
+    t = torch.randn(n, c, device=device)
+    y = torch.randint(0, c, (n, ), device=device)
+    sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
+    fns = {'peer': lambda: peer(s, t, y), 'mmkd': lambda: ours(s, t, y)}
+    values = {}
+    times = {k: [] for k in fns}
+    for rep in range(reps + 2):
+        for key, fn in fns.items():
+            s.grad = None
+            sync()
+            start = time.perf_counter()
+            out = fn()
+            out.backward()
+            sync()
+            if rep >= 2:
+                times[key].append(time.perf_counter() - start)
+            values[key] = float(out)
+    peer_ms, mmkd_ms = (statistics.median(times[k]) * 1000 for k in ('peer', 'mmkd'))
+    return dict(peer_ms=peer_ms, mmkd_ms=mmkd_ms, rel_diff=abs(values['mmkd'] - values['peer']) / abs(values['peer']))
+
+
+def run_child(args: argparse.Namespace, payload: list) -> dict:
+    """Run one measurement in a fresh process; its result, or ``{'error': ...}``."""
+    cmd = [sys.executable, __file__, '--device', args.device, '--reps', str(args.reps), '--child', json.dumps(payload)]
+    if args.threads:
+        cmd += ['--threads', str(args.threads)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+    line = [x for x in proc.stdout.splitlines() if x.startswith('RESULT ')]
+    if proc.returncode or not line:
+        return dict(error=str(proc.stderr.strip().splitlines()[-1:]))
+    return json.loads(line[0][7:])
+
+
+def peer_table(args: argparse.Namespace, roots: dict) -> list:
+    """The peers' losses beside mmkd's, every size; printed as a markdown table."""
+    from mmkd.analysis.peer_losses import PEER_PAIRS
+    print('\n| peer | peer loss | mmkd loss | N | C | device | peer ms | mmkd ms | mmkd / peer | value rel. diff |\n'
+          '|---|---|---|---:|---:|---|---:|---:|---:|---:|')
+    rows = []
+    for size in args.sizes:
+        n, c = (int(v) for v in size.lower().split('x'))
+        for index, pair in enumerate(PEER_PAIRS):
+            if pair.peer not in roots:
+                continue
+            res = run_child(args, ['peer', index, n, c, roots])
+            head = f'| {pair.peer} | {pair.name} | {pair.mmkd_cfg["type"]} | {n} | {c} | {args.device} |'
+            if 'error' in res:
+                print(f'{head} failed: {res["error"]} | | | |')
+                continue
+            rows.append(dict(peer=pair.peer, peer_loss=pair.name, loss=pair.mmkd_cfg['type'], N=n, C=c,
+                             device=args.device, **res))
+            print(f"{head} {res['peer_ms']:.2f} | {res['mmkd_ms']:.2f} | {res['mmkd_ms'] / res['peer_ms']:.2f} | "
+                  f"{res['rel_diff']:.1e} |", flush=True)
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
@@ -97,6 +172,9 @@ def main():
     parser.add_argument('--naive-limit-gb', type=float, default=8.0,
                         help='skip the naive RKKD where 4 [N, C, C] float32 tensors exceed this')
     parser.add_argument('--json', help='also write the rows to this JSON file')
+    parser.add_argument('--peers', nargs='+', default=[], metavar='PEER=PATH',
+                        help='mmrazor=<unzipped mmrazor-1.0.0 wheel> and/or mdistiller=<mdistiller clone>')
+    parser.add_argument('--only-peers', action='store_true', help='only the comparison with the peers')
     parser.add_argument('--child', help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -104,32 +182,35 @@ def main():
         import torch
         if args.threads:
             torch.set_num_threads(args.threads)
-        name, n, c = json.loads(args.child)
-        result = measure(name, n, c, args.device, args.reps)
+        payload = json.loads(args.child)
+        if payload[0] == 'peer':
+            result = measure_peer(*payload[1:4], args.device, args.reps, payload[4])
+        else:
+            result = measure(*payload, args.device, args.reps)
         print('RESULT ' + json.dumps(result))
         return
+    roots = dict(item.split('=', 1) for item in args.peers)
+    unknown = sorted(set(roots) - {'mmrazor', 'mdistiller'})
+    if unknown:
+        parser.error(f'unknown peers {unknown}: use mmrazor=PATH and/or mdistiller=PATH')
 
     rows = []
-    header = '| loss | N | C | device | fwd+bwd ms | peak extra MB |\n|---|---:|---:|---|---:|---:|'
-    print(header)
-    for size in args.sizes:
-        n, c = (int(v) for v in size.lower().split('x'))
-        for name, cfg in LOSSES.items():
-            if cfg == 'naive' and 4 * 4 * n * c * c / 2**30 > args.naive_limit_gb:
-                print(f'| {name} | {n} | {c} | {args.device} | skipped (> {args.naive_limit_gb} GB) | |')
-                continue
-            cmd = [sys.executable, __file__, '--device', args.device, '--reps', str(args.reps),
-                   '--child', json.dumps([name, n, c])]
-            if args.threads:
-                cmd += ['--threads', str(args.threads)]
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
-            line = [x for x in proc.stdout.splitlines() if x.startswith('RESULT ')]
-            if proc.returncode or not line:
-                print(f'| {name} | {n} | {c} | {args.device} | failed: {proc.stderr.strip().splitlines()[-1:]} | |')
-                continue
-            res = json.loads(line[0][7:])
-            rows.append(dict(loss=name, N=n, C=c, device=args.device, **res))
-            print(f"| {name} | {n} | {c} | {args.device} | {res['ms']:.1f} | {res['peak_mb']:.0f} |", flush=True)
+    if not args.only_peers:
+        print('| loss | N | C | device | fwd+bwd ms | peak extra MB |\n|---|---:|---:|---|---:|---:|')
+        for size in args.sizes:
+            n, c = (int(v) for v in size.lower().split('x'))
+            for name, cfg in LOSSES.items():
+                if cfg == 'naive' and 4 * 4 * n * c * c / 2**30 > args.naive_limit_gb:
+                    print(f'| {name} | {n} | {c} | {args.device} | skipped (> {args.naive_limit_gb} GB) | |')
+                    continue
+                res = run_child(args, [name, n, c])
+                if 'error' in res:
+                    print(f'| {name} | {n} | {c} | {args.device} | failed: {res["error"]} | |')
+                    continue
+                rows.append(dict(loss=name, N=n, C=c, device=args.device, **res))
+                print(f"| {name} | {n} | {c} | {args.device} | {res['ms']:.1f} | {res['peak_mb']:.0f} |", flush=True)
+    if roots:
+        rows += peer_table(args, roots)
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(rows, f, indent=1)
