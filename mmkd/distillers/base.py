@@ -75,6 +75,9 @@ class BaseDistiller(BaseModel):
         teacher_ckpt (str, optional): Teacher weights; required to train.
         teacher_strict (bool): Fail when the teacher checkpoint has missing or unexpected keys (the keys are
             listed). Defaults to True.
+        teacher_amp (bool | str): Run the teacher's forward under autocast: ``True`` (bfloat16 on the CPU,
+            float16 on a GPU), ``'bfloat16'`` or ``'float16'``. Its outputs are cast to float32 before any loss
+            sees them. Defaults to False (float32).
         distill_losses (dict): Named distillation losses, see :func:`build_distill_losses`.
         drop_student_losses (Sequence[str]): The student's own loss terms to leave out, e.g. ``['loss_cls']``
             when PLD replaces the cross-entropy of a classifier or of a RoI head. Defaults to none.
@@ -88,6 +91,7 @@ class BaseDistiller(BaseModel):
                  teacher: dict,
                  teacher_ckpt: Optional[str] = None,
                  teacher_strict: bool = True,
+                 teacher_amp: Union[bool, str] = False,
                  distill_losses: Optional[Dict[str, dict]] = None,
                  drop_student_losses: Sequence[str] = (),
                  data_preprocessor: Optional[dict] = None,
@@ -103,6 +107,9 @@ class BaseDistiller(BaseModel):
         self._teacher = [teacher_model]  # a list hides it from nn.Module's registration
         self.teacher_ckpt = teacher_ckpt
         self.teacher_strict = teacher_strict
+        if teacher_amp not in (False, True, 'bfloat16', 'float16'):
+            raise ValueError(f"teacher_amp must be False, True, 'bfloat16' or 'float16', got {teacher_amp!r}.")
+        self.teacher_amp = teacher_amp
         self.teacher_loaded = False
         self.distill_losses = build_distill_losses(distill_losses)
         self._register_state_dict_hook(_strip_student_prefix)
@@ -167,8 +174,15 @@ class BaseDistiller(BaseModel):
             raise RuntimeError(f'{type(self).__name__}: the teacher has not been loaded. Call init_weights() '
                                '(the Runner does) or load_teacher() before training.')
         self.teacher.eval()
-        with torch.no_grad():
-            return fn(*args, **kwargs)
+        if not self.teacher_amp:
+            with torch.no_grad():
+                return fn(*args, **kwargs)
+        device = next(iter(self.teacher.parameters()), torch.empty(0)).device.type
+        dtype = self.teacher_amp if isinstance(self.teacher_amp, str) else \
+            ('float16' if device == 'cuda' else 'bfloat16')
+        with torch.no_grad(), torch.autocast(device, dtype=getattr(torch, dtype)):
+            out = fn(*args, **kwargs)
+        return _to_float32(out)
 
     def _apply(self, fn, *args, **kwargs):
         """Move / cast the hidden teacher together with the student (``.to``, ``.cuda``, ``.half`` ...)."""
@@ -244,6 +258,17 @@ class BaseDistiller(BaseModel):
             raise KeyError(f'drop_student_losses names {missing}, but the student losses are '
                            f'{sorted(student_losses)}.')
         return {k: v for k, v in student_losses.items() if k not in self.drop_student_losses}
+
+
+def _to_float32(out: Any) -> Any:
+    """Floating-point tensors of a (nested) output as float32."""
+    if isinstance(out, Tensor):
+        return out.float() if out.is_floating_point() else out
+    if isinstance(out, (list, tuple)):
+        return type(out)(_to_float32(o) for o in out)
+    if isinstance(out, dict):
+        return {k: _to_float32(v) for k, v in out.items()}
+    return out
 
 
 def raise_failed(checks: DeferredChecks, where: str) -> None:
