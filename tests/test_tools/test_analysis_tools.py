@@ -224,3 +224,30 @@ def test_benchmark_step_applies_cfg_options():
     proc = run_tool('tools/analysis_tools/benchmark_step.py', config, *args, 'model.anchor_selection=best',
                     check=False)
     assert proc.returncode != 0 and 'anchor_selection must be one of' in proc.stderr
+
+
+def test_gpu_bench_script_parses_and_explains_itself():
+    import subprocess
+    script = osp.join(ROOT, 'tools', 'analysis_tools', 'gpu_bench.sh')
+    subprocess.run(['bash', '-n', script], check=True)
+    proc = subprocess.run(['bash', script], capture_output=True, text=True)
+    assert proc.returncode == 2 and 'gpu_bench.sh fetch' in proc.stdout and 'gpu_bench.sh run' in proc.stdout
+
+
+def test_pytorch_focal_loss_of_the_step_benchmark_equals_mmdets():
+    """``MMKD_PY_FOCAL_LOSS=1`` (an mmcv without CUDA ops): the patched focal loss gives mmdet's CPU values."""
+    import mmdet.models.losses.focal_loss as focal
+    import torch
+    from mmdet.models.losses import FocalLoss
+
+    tool = runpy.run_path(osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark_step.py'))
+    torch.manual_seed(0)
+    pred, target, weight = torch.randn(50, 4), torch.randint(0, 5, (50, )), torch.rand(50)
+    expected = FocalLoss()(pred, target, weight, avg_factor=7.0)  # CPU: mmdet's PyTorch form
+    saved = focal.sigmoid_focal_loss
+    try:
+        tool['use_pytorch_focal_loss']()
+        got = focal.sigmoid_focal_loss(pred, target, weight, 2.0, 0.25, 'mean', 7.0)
+    finally:
+        focal.sigmoid_focal_loss = saved
+    torch.testing.assert_close(got, expected)

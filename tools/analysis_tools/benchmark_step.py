@@ -14,6 +14,7 @@ Example:
         configs/rkkd/kd-rkkd_retinanet-r50_retinanet-mv2_fpn_1x_coco.py --device cuda --batch 2 --size 800 1216
 """
 import argparse
+import os
 import statistics
 import time
 from typing import Callable, List, Optional, Sequence
@@ -60,8 +61,9 @@ def timed_interleaved(fns: Sequence[Callable[[], None]], iters: int, sync: Calla
 
 
 def measure(config: str, device: str, batch: int, size: Sequence[int], iters: int,
-            options: Optional[dict] = None) -> str:
-    """One table row: the three times of ``config`` (with ``options`` merged in) and their ratio."""
+            options: Optional[dict] = None, amp: str = 'none') -> str:
+    """One table row: the three times of ``config`` (with ``options`` merged in) and their ratio; with ``amp``
+    ('bf16' or 'fp16') every step runs under autocast, as ``--amp`` training does."""
     cfg = Config.fromfile(config)
     if options:
         cfg.merge_from_dict(options)
@@ -95,12 +97,37 @@ def measure(config: str, device: str, batch: int, size: Sequence[int], iters: in
     def distill_step():
         backward(model(**data, mode='loss'))
 
-    t_s, t_t, t_d = timed_interleaved([student_step, teacher_forward, distill_step], iters, sync)
+    steps = [student_step, teacher_forward, distill_step]
+    if amp != 'none':
+        dtype = dict(bf16=torch.bfloat16, fp16=torch.float16)[amp]
+
+        def autocast(fn):
+            def run():
+                with torch.autocast(device.split(':')[0], dtype=dtype):
+                    fn()
+            return run
+
+        steps = [autocast(fn) for fn in steps]
+    t_s, t_t, t_d = timed_interleaved(steps, iters, sync)
     what = ', '.join(model.distill_losses.keys())
     if options:
         what += '; ' + ' '.join(f'{k}={v}' for k, v in options.items())
-    return (f'| {config} ({what}) | {device} | {batch} x {size[0]}x{size[1]} | '
+    where = device if amp == 'none' else f'{device}, {amp} AMP'
+    return (f'| {config} ({what}) | {where} | {batch} x {size[0]}x{size[1]} | '
             f'{t_s * 1000:.1f} | {t_t * 1000:.1f} | {t_d * 1000:.1f} | {t_d / (t_s + t_t):.3f} |')
+
+
+def use_pytorch_focal_loss() -> None:
+    """mmdet's focal loss in its pure-PyTorch form on a GPU too (for an mmcv built without CUDA ops, e.g. by
+    gpu_bench.sh when the CUDA build does not fit its time; set ``MMKD_PY_FOCAL_LOSS=1``). Timing only."""
+    import mmdet.models.losses.focal_loss as focal
+    import torch.nn.functional as F
+
+    def from_labels(pred, target, weight=None, gamma=2.0, alpha=0.25, reduction='mean', avg_factor=None):
+        one_hot = F.one_hot(target, pred.size(1) + 1)[:, :pred.size(1)].type_as(pred)
+        return focal.py_sigmoid_focal_loss(pred, one_hot, weight, gamma, alpha, reduction, avg_factor)
+
+    focal.sigmoid_focal_loss = from_labels
 
 
 def main():
@@ -112,13 +139,16 @@ def main():
     parser.add_argument('--iters', type=int, default=10, help='timed rounds (after 2 warm-up rounds)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of every config, e.g. model.anchor_selection=topk')
+    parser.add_argument('--amp', default='none', choices=['none', 'bf16', 'fp16'], help='autocast every step')
     args = parser.parse_args()
 
     register_all_modules()
+    if os.environ.get('MMKD_PY_FOCAL_LOSS') == '1':
+        use_pytorch_focal_loss()
     print('| config | device | batch x size | student step ms | teacher fwd ms | distill step ms | ratio |')
     print('|---|---|---|---:|---:|---:|---:|', flush=True)
     for config in args.configs:
-        print(measure(config, args.device, args.batch, args.size, args.iters, args.cfg_options), flush=True)
+        print(measure(config, args.device, args.batch, args.size, args.iters, args.cfg_options, args.amp), flush=True)
 
 
 if __name__ == '__main__':
