@@ -63,6 +63,7 @@ setup(
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'configs.*', 'tools', 'tools.*')),
+    package_data={'mmkd.ops': ['csrc/*.cpp']},  # the C++ kernels, compiled on first use
     python_requires=version['PYTHON_REQUIRES'],
     # The supported ranges of the stack (mmkd/version.py), then the other runtime dependencies; the exact
     # versions of the tested environment are in requirements/constraints.txt.

@@ -6,6 +6,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from mmkd.ops.cpu_extension import argsort_rows_cpu, load_cpu_ops, pld_loss_and_grad_cpu
 from mmkd.registry import MODELS
 from .base import LogitDistillLoss
 from .utils import logit_stand_mode, standardize_pair
@@ -33,7 +34,8 @@ def teacher_optimal_permutation(preds_T: Tensor, labels: Optional[Tensor] = None
         column = labels.clamp(max=preds_T.size(1) - 1)[:, None]
         label_key = torch.where(has_label[:, None], float('inf'), preds_T.gather(1, column))
         keys = preds_T.scatter(1, column, label_key)
-    return keys.argsort(dim=1, descending=True, stable=True)
+    perm = argsort_rows_cpu(keys, descending=True)  # the C++ kernel for CPU float32 (several times torch's speed)
+    return perm if perm is not None else keys.argsort(dim=1, descending=True, stable=True)
 
 
 def position_weights(num_classes: int) -> Tensor:
@@ -84,6 +86,23 @@ class _PlackettLuceRows(torch.autograd.Function):
         return torch.empty_like(grad_sorted).scatter_(1, perm, grad_sorted), None, None
 
 
+class _PlackettLuceRowsCPU(torch.autograd.Function):
+    """:class:`_PlackettLuceRows` with the fused C++ kernel (:mod:`mmkd.ops.cpu_extension`): the loss and its
+    gradient in one pass per row."""
+
+    @staticmethod
+    def forward(ctx, preds_S: Tensor, perm: Tensor, alpha: Tensor) -> Tensor:
+        loss, grad = pld_loss_and_grad_cpu(preds_S, perm, alpha, ctx.needs_input_grad[0])
+        ctx.save_for_backward(grad)
+        return loss
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out: Tensor):
+        grad, = ctx.saved_tensors
+        return grad_out[:, None] * grad, None, None
+
+
 def pld_loss(preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor] = None, tau: float = 1.0,
              weights: str = 'teacher', logit_stand: Union[bool, str] = False) -> Tensor:
     """Plackett-Luce distillation of each row.
@@ -117,7 +136,10 @@ def pld_loss(preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor] = None, 
         alpha = preds_S.new_full(perm.shape, 1.0 / perm.size(1))
     else:
         alpha = position_weights(perm.size(1)).to(preds_S)[None].expand(perm.shape)
-    return _PlackettLuceRows.apply(preds_S, perm, alpha.to(preds_S.dtype))
+    alpha = alpha.to(preds_S.dtype)
+    if preds_S.device.type == 'cpu' and preds_S.dtype == torch.float32 and load_cpu_ops() is not None:
+        return _PlackettLuceRowsCPU.apply(preds_S.contiguous(), perm, alpha.contiguous())
+    return _PlackettLuceRows.apply(preds_S, perm, alpha)
 
 
 @MODELS.register_module()

@@ -19,7 +19,11 @@ twice Kendall's tau, and Eq. 7 writes the smooth sign as 1 - 2 / (1 + e^(k x)) =
 tau_d(k) equals 2 * tau_d(k / 2) above, and the printed loss is its negative. ``RKKDLoss(convention='paper')``
 computes exactly that; the default (``'kendall'``) is Kendall's tau itself. A detector has ~10^5 anchors x 80 classes:
 the [N, C, C] pair tensor would take tens of GB, so the rows are processed in chunks and the gradient is
-computed analytically in the same pass (extra memory O(N C + chunk C^2)).
+computed analytically in the same pass (extra memory O(N C + chunk C^2)). Float32 tensors use a compiled kernel
+that never forms a pair tensor where one is available: a fused C++ kernel on the CPU (upper triangle of the pairs,
+one exponential per class instead of a tanh per pair for the 'tanh' and 'sign' forms; :mod:`mmkd.ops.cpu_extension`,
+built on first use) and a Triton kernel on a GPU (:mod:`mmkd.ops.triton_rkkd`); the chunked PyTorch kernel is the
+fallback and the reference they are tested against.
 """
 import math
 from typing import Optional, Tuple, Union
@@ -28,6 +32,8 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from mmkd.ops.cpu_extension import load_cpu_ops, rkkd_tau_and_grad_cpu
+from mmkd.ops.triton_rkkd import RankKendallTauTriton, triton_available
 from mmkd.registry import MODELS
 from .base import LogitDistillLoss
 from .utils import standardize
@@ -100,6 +106,23 @@ class _RankKendallTau(torch.autograd.Function):
         return grad_out[:, None] * grad, None, None, None, None
 
 
+class _RankKendallTauCPU(torch.autograd.Function):
+    """tau_d per row and its gradient from the fused C++ kernel (:mod:`mmkd.ops.cpu_extension`): no pair tensor,
+    the same values as :class:`_RankKendallTau`."""
+
+    @staticmethod
+    def forward(ctx, preds_S: Tensor, preds_T: Tensor, form: str, k: float) -> Tensor:
+        tau, grad = rkkd_tau_and_grad_cpu(preds_S, preds_T, form, k, ctx.needs_input_grad[0])
+        ctx.save_for_backward(grad)
+        return tau
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out: Tensor):
+        grad, = ctx.saved_tensors
+        return grad_out[:, None] * grad, None, None, None
+
+
 def select_channels(preds_S: Tensor, preds_T: Tensor, topk: Union[int, float, None],
                     mink: Union[int, float, None]) -> Tuple[Tensor, Tensor]:
     """Keep the ``topk`` largest or ``mink`` smallest channels of each row by teacher logit (paper Fig. 4).
@@ -136,7 +159,10 @@ def rank_kendall_tau(preds_S: Tensor,
             'none' uses the raw logits.
         topk (int | float, optional): Only the channels with the largest teacher logits.
         mink (int | float, optional): Only the channels with the smallest teacher logits.
-        chunk_size (int, optional): Rows per chunk; by default about 2M pair elements per chunk.
+        chunk_size (int, optional): Rows per chunk of the PyTorch kernel; by default about 2M pair elements per
+            chunk. Left at None, float32 tensors use a compiled kernel where there is one: Triton on a GPU
+            (:mod:`mmkd.ops.triton_rkkd`), the C++ extension on the CPU (:mod:`mmkd.ops.cpu_extension`); giving it
+            forces the chunked PyTorch kernel.
 
     Returns:
         Tensor: tau_d per row [N].
@@ -144,10 +170,16 @@ def rank_kendall_tau(preds_S: Tensor,
     if normalize == 'zscore':
         preds_S, preds_T = standardize(preds_S), standardize(preds_T)
     preds_S, preds_T = select_channels(preds_S, preds_T, topk, mink)
-    c = preds_S.size(1)
-    if chunk_size is None:
+    preds_T = preds_T.detach()
+    if chunk_size is None:  # a compiled kernel when there is one for these tensors
+        if preds_S.is_cuda and preds_S.dtype == torch.float32 and triton_available(preds_S):
+            return RankKendallTauTriton.apply(preds_S, preds_T.contiguous(), form, float(k))
+        if (preds_S.device.type == 'cpu' and preds_S.dtype == torch.float32 and preds_S.size(1) >= 2
+                and form in FORMS and load_cpu_ops() is not None):
+            return _RankKendallTauCPU.apply(preds_S.contiguous(), preds_T.contiguous(), form, float(k))
+        c = preds_S.size(1)
         chunk_size = max(1, _CHUNK_ELEMENTS // (c * c))
-    return _RankKendallTau.apply(preds_S, preds_T.detach(), form, float(k), int(chunk_size))
+    return _RankKendallTau.apply(preds_S, preds_T, form, float(k), int(chunk_size))
 
 
 @MODELS.register_module(name=['RKKDLoss', 'RankKendallLoss'])
