@@ -36,16 +36,18 @@ def check_logits(name: str, preds_S: Tensor, preds_T: Tensor) -> None:
             f'{name}: student and teacher logits must both be [N, C] with the same shape, got student '
             f'{tuple(preds_S.shape)} and teacher {tuple(preds_T.shape)}. Check that teacher and student '
             f'have the same number of classes (num_classes) and the same anchors / RoIs.')
-    # one reduction per tensor instead of an element-wise mask: a NaN or an infinity makes the float64 sum
-    # non-finite, and float32 values cannot overflow it; which side it was is found only when reporting
-    total = preds_S.sum(dtype=torch.float64) + preds_T.sum(dtype=torch.float64)
+    # the extremes of each tensor instead of an element-wise mask (a NaN propagates into min and max, an infinity is
+    # one of them): two fast reductions; which side it was is found only when reporting
+    if preds_S.numel() == 0:
+        return
+    extremes = torch.stack([*torch.aminmax(preds_S.detach()), *torch.aminmax(preds_T.detach())])
 
     def message() -> str:
         who = 'student' if not bool(torch.isfinite(preds_S).all()) else 'teacher'
         return (f'{name}: the {who} logits contain NaN or Inf. The {who} has diverged (lower the learning rate, '
                 f'enable gradient clipping, or check the {who} checkpoint).')
 
-    check(~torch.isfinite(total), FloatingPointError, message)
+    check(~torch.isfinite(extremes).all(), FloatingPointError, message)
 
 
 def check_labels(name: str, labels: Tensor, keep: Tensor, num_classes: int, ignore_index: int) -> Tensor:

@@ -13,9 +13,12 @@ def standardize(logits: Tensor, eps: float = 1e-7) -> Tensor:
 
     Keeps the order of the logits, removes their shift and scale; an all-equal row becomes all zeros.
     """
-    mean = logits.mean(dim=-1, keepdim=True)
-    std = logits.std(dim=-1, keepdim=True)
-    return (logits - mean) / (std + eps)
+    centred = logits - logits.mean(dim=-1, keepdim=True)
+    # the unbiased std from the centred values (torch.std's two-pass result, several times faster on the CPU)
+    # (a constant row has variance 0: clamped to the smallest normal number, so the gradient is 0, never 0 * inf)
+    var = (centred * centred).sum(dim=-1, keepdim=True).div(logits.size(-1) - 1)
+    std = var.clamp_min(torch.finfo(var.dtype).tiny).sqrt()
+    return centred / (std + eps)
 
 
 def logit_stand_mode(name: str, logit_stand: Union[bool, str]) -> str:
