@@ -7,6 +7,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from mmkd.ops.cpu_extension import argsort_rows_cpu, load_cpu_ops, pld_loss_and_grad_cpu
+from mmkd.ops.rows import rows_with_gradient
 from mmkd.registry import MODELS
 from .base import LogitDistillLoss
 from .utils import logit_stand_mode, standardize_pair
@@ -86,23 +87,6 @@ class _PlackettLuceRows(torch.autograd.Function):
         return torch.empty_like(grad_sorted).scatter_(1, perm, grad_sorted), None, None
 
 
-class _PlackettLuceRowsCPU(torch.autograd.Function):
-    """:class:`_PlackettLuceRows` with the fused C++ kernel (:mod:`mmkd.ops.cpu_extension`): the loss and its
-    gradient in one pass per row."""
-
-    @staticmethod
-    def forward(ctx, preds_S: Tensor, perm: Tensor, alpha: Tensor) -> Tensor:
-        loss, grad = pld_loss_and_grad_cpu(preds_S, perm, alpha, ctx.needs_input_grad[0])
-        ctx.save_for_backward(grad)
-        return loss
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad_out: Tensor):
-        grad, = ctx.saved_tensors
-        return grad_out[:, None] * grad, None, None
-
-
 def pld_loss(preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor] = None, tau: float = 1.0,
              weights: str = 'teacher', logit_stand: Union[bool, str] = False) -> Tensor:
     """Plackett-Luce distillation of each row.
@@ -138,7 +122,7 @@ def pld_loss(preds_S: Tensor, preds_T: Tensor, labels: Optional[Tensor] = None, 
         alpha = position_weights(perm.size(1)).to(preds_S)[None].expand(perm.shape)
     alpha = alpha.to(preds_S.dtype)
     if preds_S.device.type == 'cpu' and preds_S.dtype == torch.float32 and load_cpu_ops() is not None:
-        return _PlackettLuceRowsCPU.apply(preds_S.contiguous(), perm, alpha.contiguous())
+        return rows_with_gradient(pld_loss_and_grad_cpu, preds_S.contiguous(), perm, alpha.contiguous())
     return _PlackettLuceRows.apply(preds_S, perm, alpha)
 
 

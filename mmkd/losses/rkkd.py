@@ -30,10 +30,10 @@ from typing import Optional, Tuple, Union
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 from mmkd.ops.cpu_extension import load_cpu_ops, rkkd_tau_and_grad_cpu
-from mmkd.ops.triton_rkkd import RankKendallTauTriton, triton_available
+from mmkd.ops.rows import rows_with_gradient
+from mmkd.ops.triton_rkkd import rkkd_tau_and_grad_triton, triton_available
 from mmkd.registry import MODELS
 from .base import LogitDistillLoss
 from .utils import standardize
@@ -77,16 +77,15 @@ def kendall_pair_terms(dt: Tensor, ds: Tensor, form: str, k: float,
     return f_sum, g_sum
 
 
-class _RankKendallTau(torch.autograd.Function):
-    """Chunked tau_d per row with an analytic gradient computed in the forward pass."""
-
-    @staticmethod
-    def forward(ctx, preds_S: Tensor, preds_T: Tensor, form: str, k: float, chunk_size: int) -> Tensor:
-        n, c = preds_S.shape
-        with_grad = ctx.needs_input_grad[0]
-        tau = preds_S.new_empty(n)
-        grad = preds_S.new_empty(n, c) if with_grad else None
-        scale = 1.0 / (c * (c - 1))   # full C x C sum = 2 * (i<j sum); 2 / (C (C-1)) / 2
+def rkkd_tau_and_grad_chunked(preds_S: Tensor, preds_T: Tensor, form: str, k: float, chunk_size: int,
+                              with_grad: bool) -> Tuple[Tensor, Optional[Tensor]]:
+    """tau_d per row and (``with_grad``) its gradient w.r.t. ``preds_S``, computed in chunks of rows with PyTorch
+    (the reference of the compiled kernels; see :func:`rank_kendall_tau`)."""
+    n, c = preds_S.shape
+    tau = preds_S.new_empty(n)
+    grad = preds_S.new_empty(n, c) if with_grad else None
+    scale = 1.0 / (c * (c - 1))   # full C x C sum = 2 * (i<j sum); 2 / (C (C-1)) / 2
+    with torch.no_grad():
         for start in range(0, n, chunk_size):
             s = preds_S[start:start + chunk_size]
             t = preds_T[start:start + chunk_size]
@@ -96,31 +95,7 @@ class _RankKendallTau(torch.autograd.Function):
             tau[start:start + chunk_size] = f_sum * scale
             if with_grad:
                 grad[start:start + chunk_size] = g_sum * (2.0 * scale)
-        ctx.save_for_backward(grad)
-        return tau
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad_out: Tensor):
-        grad, = ctx.saved_tensors
-        return grad_out[:, None] * grad, None, None, None, None
-
-
-class _RankKendallTauCPU(torch.autograd.Function):
-    """tau_d per row and its gradient from the fused C++ kernel (:mod:`mmkd.ops.cpu_extension`): no pair tensor,
-    the same values as :class:`_RankKendallTau`."""
-
-    @staticmethod
-    def forward(ctx, preds_S: Tensor, preds_T: Tensor, form: str, k: float) -> Tensor:
-        tau, grad = rkkd_tau_and_grad_cpu(preds_S, preds_T, form, k, ctx.needs_input_grad[0])
-        ctx.save_for_backward(grad)
-        return tau
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad_out: Tensor):
-        grad, = ctx.saved_tensors
-        return grad_out[:, None] * grad, None, None, None
+    return tau, grad
 
 
 def select_channels(preds_S: Tensor, preds_T: Tensor, topk: Union[int, float, None],
@@ -173,13 +148,14 @@ def rank_kendall_tau(preds_S: Tensor,
     preds_T = preds_T.detach()
     if chunk_size is None:  # a compiled kernel when there is one for these tensors
         if preds_S.is_cuda and preds_S.dtype == torch.float32 and triton_available(preds_S):
-            return RankKendallTauTriton.apply(preds_S, preds_T.contiguous(), form, float(k))
+            return rows_with_gradient(rkkd_tau_and_grad_triton, preds_S, preds_T.contiguous(), form, float(k))
         if (preds_S.device.type == 'cpu' and preds_S.dtype == torch.float32 and preds_S.size(1) >= 2
                 and form in FORMS and load_cpu_ops() is not None):
-            return _RankKendallTauCPU.apply(preds_S.contiguous(), preds_T.contiguous(), form, float(k))
+            return rows_with_gradient(rkkd_tau_and_grad_cpu, preds_S.contiguous(), preds_T.contiguous(), form,
+                                      float(k))
         c = preds_S.size(1)
         chunk_size = max(1, _CHUNK_ELEMENTS // (c * c))
-    return _RankKendallTau.apply(preds_S, preds_T, form, float(k), int(chunk_size))
+    return rows_with_gradient(rkkd_tau_and_grad_chunked, preds_S, preds_T, form, float(k), int(chunk_size))
 
 
 @MODELS.register_module(name=['RKKDLoss', 'RankKendallLoss'])

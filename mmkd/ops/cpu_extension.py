@@ -172,7 +172,8 @@ def _is_cpu_float32_matrix(x: Any) -> bool:
 
 def rkkd_tau_and_grad_cpu(preds_S: Tensor, preds_T: Tensor, form: str, k: float,
                           with_grad: bool) -> Optional[Tuple[Tensor, Optional[Tensor]]]:
-    """RKKD's tau_d per row and its gradient with the C++ kernel (``_RankKendallTau.forward`` semantics).
+    """RKKD's tau_d per row and its gradient with the C++ kernel (the semantics of
+    :func:`mmkd.losses.rkkd.rkkd_tau_and_grad_chunked`).
 
     Args:
         preds_S (Tensor): Student logits [N, C], float32, contiguous, on the CPU, C >= 2.
@@ -198,7 +199,8 @@ def rkkd_tau_and_grad_cpu(preds_S: Tensor, preds_T: Tensor, form: str, k: float,
 
 def pld_loss_and_grad_cpu(preds_S: Tensor, perm: Tensor, alpha: Tensor,
                           with_grad: bool) -> Optional[Tuple[Tensor, Optional[Tensor]]]:
-    """PLD's per-row loss in the order ``perm`` and its gradient with the C++ kernel (``_PlackettLuceRows``).
+    """PLD's per-row loss in the order ``perm`` and its gradient with the C++ kernel (the formulas of
+    ``mmkd.losses.pld._PlackettLuceRows``).
 
     Args:
         preds_S (Tensor): Student logits [N, C], float32, contiguous, on the CPU.

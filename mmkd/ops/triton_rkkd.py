@@ -7,7 +7,7 @@ For each row of [N, C] logits the kernel computes, without any [N, C, C] (or [C,
     grad_n,i = 2 * scale * sum_j g_ij,                      g = df / dDs,
 
 for the forms 'tanh' (f = tanh(k Dt) tanh(k Ds)), 'product' (f = tanh(k Dt Ds)) and 'sign'
-(f = sgn(Dt) tanh(k Ds)), exactly as ``_RankKendallTau.forward``.
+(f = sgn(Dt) tanh(k Ds)), exactly as :func:`mmkd.losses.rkkd.rkkd_tau_and_grad_chunked`.
 
 Design: the grid is (row blocks, class-i tiles). A program owns ``BLOCK_R`` rows x ``BLOCK_I`` classes i, loads
 their logits once, and walks the class dimension j in tiles of ``BLOCK_J``: the pair tile
@@ -31,7 +31,6 @@ from typing import Optional, Tuple, Union
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 try:
     import triton
@@ -195,7 +194,8 @@ def rkkd_tau_and_grad_triton(preds_S: Tensor,
                              *,
                              block_sizes: Optional[Tuple[int, int, int]] = None,
                              num_warps: int = 4) -> Tuple[Tensor, Optional[Tensor]]:
-    """Kendall's tau_d per row and its gradient w.r.t. ``preds_S``, as ``_RankKendallTau.forward`` computes them.
+    """Kendall's tau_d per row and its gradient w.r.t. ``preds_S``, as
+    :func:`mmkd.losses.rkkd.rkkd_tau_and_grad_chunked` computes them.
 
     Args:
         preds_S (Tensor): Student logits [N, C], C >= 2 (float32, float16, bfloat16 or float64; computed in
@@ -254,23 +254,3 @@ def rkkd_tau_and_grad_triton(preds_S: Tensor,
             num_warps=num_warps, enable_fp_fusion=True)
     tau = partial[:, 0] if n_i_tiles == 1 else partial.sum(1)
     return tau.to(out_dtype), grad.to(out_dtype) if with_grad else None
-
-
-class RankKendallTauTriton(torch.autograd.Function):
-    """Autograd twin of ``_RankKendallTau`` backed by the Triton kernel (no ``chunk_size``: nothing is chunked).
-
-    ``RankKendallTauTriton.apply(preds_S, preds_T, form, k)`` returns tau [N]; the gradient w.r.t. ``preds_S`` is
-    computed in the forward pass when needed and scaled by ``grad_out`` in the backward.
-    """
-
-    @staticmethod
-    def forward(ctx, preds_S: Tensor, preds_T: Tensor, form: str, k: float) -> Tensor:
-        tau, grad = rkkd_tau_and_grad_triton(preds_S, preds_T, form, k, ctx.needs_input_grad[0])
-        ctx.save_for_backward(grad)
-        return tau
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad_out: Tensor):
-        grad, = ctx.saved_tensors
-        return grad_out[:, None] * grad, None, None, None

@@ -1,5 +1,5 @@
 # Copyright (c) mmkd contributors. All rights reserved.
-"""The Triton RKKD kernel (:mod:`mmkd.ops.triton_rkkd`) against a float64 reference and ``_RankKendallTau``.
+"""The Triton RKKD kernel (:mod:`mmkd.ops.triton_rkkd`) against a float64 reference and ``the chunked PyTorch kernel``.
 
 On a CPU-only machine the kernel runs through Triton's interpreter in ONE subprocess started with
 ``TRITON_INTERPRET=1`` (the variable must be set before triton is imported, and this process must not be switched
@@ -19,8 +19,9 @@ import pytest
 import torch
 from torch import Tensor
 
-from mmkd.losses.rkkd import FORMS, _RankKendallTau
+from mmkd.losses.rkkd import FORMS, rkkd_tau_and_grad_chunked
 from mmkd.losses.utils import standardize
+from mmkd.ops.rows import rows_with_gradient
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODULE = osp.join(ROOT, 'mmkd', 'ops', 'triton_rkkd.py')
@@ -38,7 +39,8 @@ TORCH_SECH2_ERR = 5e-7
 RUNNER = textwrap.dedent("""
     import sys, time
     import torch
-    from mmkd.ops.triton_rkkd import RankKendallTauTriton, rkkd_tau_and_grad_triton, triton_available
+    from mmkd.ops.rows import rows_with_gradient
+    from mmkd.ops.triton_rkkd import rkkd_tau_and_grad_triton, triton_available
     assert triton_available('cpu'), 'TRITON_INTERPRET=1 did not switch the kernel to the interpreter'
     cases = torch.load(sys.argv[1])
     out, start = [], time.time()
@@ -48,7 +50,7 @@ RUNNER = textwrap.dedent("""
             s, t = torch.stack([s, -s], 2)[:, :, 0], torch.stack([t, -t], 2)[:, :, 0]  # column stride 2
         if case['autograd']:
             s = s.clone().requires_grad_()
-            tau = RankKendallTauTriton.apply(s, t, case['form'], case['k'])
+            tau = rows_with_gradient(rkkd_tau_and_grad_triton, s, t, case['form'], case['k'])
             (tau * case['w']).sum().backward()
             out.append(dict(tau=tau.detach(), grad=s.grad))
             continue
@@ -161,11 +163,11 @@ def reference64(s: Tensor, t: Tensor, form: str, k: float) -> Tuple[Tensor, Tens
 
 
 def torch_path(s: Tensor, t: Tensor, form: str, k: float, with_grad: bool = True) -> Tuple[Tensor, Tensor]:
-    """``_RankKendallTau`` (the PyTorch implementation) on the same inputs (small N: several chunks of 8 rows)."""
+    """The chunked PyTorch implementation on the same inputs (small N: several chunks of 8 rows)."""
     n, c = s.shape
     chunk = 8 if n <= 64 else max(1, 2**21 // (c * c))
     s = s.clone().requires_grad_(with_grad)
-    tau = _RankKendallTau.apply(s, t, form, float(k), chunk)
+    tau = rows_with_gradient(rkkd_tau_and_grad_chunked, s, t, form, float(k), chunk)
     if not with_grad:
         return tau, None
     tau.sum().backward()
@@ -189,7 +191,8 @@ def assert_close(actual: Tensor, expected: Tensor, slack: Optional[Tensor] = Non
 def check_against_references(tau: Tensor, grad: Optional[Tensor], s: Tensor, t: Tensor, form: str, k: float,
                              rtol: float = RTOL, weights: Optional[Tensor] = None,
                              torch_too: bool = True) -> None:
-    """Kernel outputs vs the float64 formulas and (``torch_too``) vs ``_RankKendallTau`` on the same inputs."""
+    """Kernel outputs vs the float64 formulas and (``torch_too``) vs the chunked PyTorch kernel on the same
+    inputs."""
     tau_ref, grad_ref, abs_sum, coef_sum = reference64(s, t, form, k)
     w = torch.ones_like(tau_ref) if weights is None else weights.to(tau_ref)
     assert_close(tau, tau_ref, rtol=rtol, what='tau vs float64')
@@ -198,11 +201,11 @@ def check_against_references(tau: Tensor, grad: Optional[Tensor], s: Tensor, t: 
     if not torch_too:
         return
     tau_pt, grad_pt = torch_path(s, t, form, k, grad is not None)
-    assert_close(tau, tau_pt, what='tau vs _RankKendallTau')
+    assert_close(tau, tau_pt, what='tau vs the chunked PyTorch kernel')
     if grad is not None:
         # The PyTorch path forms sech^2 as 1 - tanh^2 in float32 (cancels near |tanh| = 1).
         assert_close(grad, w[:, None] * grad_pt, w[:, None] * (ATOL_SUM * abs_sum + TORCH_SECH2_ERR * coef_sum),
-                     what='grad vs _RankKendallTau')
+                     what='grad vs the chunked PyTorch kernel')
 
 
 @pytest.fixture(scope='module')

@@ -1,7 +1,7 @@
 // Copyright (c) mmkd contributors. All rights reserved.
 //
 // PLD (mmkd/losses/pld.py): the Plackett-Luce NLL of each row of student logits in a given order and its
-// gradient, the CPU kernel behind ``_PlackettLuceRows`` (same formulas, float32 in and out). With s_k the student
+// gradient, the CPU twin of ``_PlackettLuceRows`` (same formulas, float32 in and out). With s_k the student
 // logits in the order perm, M the row maximum, e_k = exp(s_k - M) and the suffix sums S_k = sum_{m >= k} e_m:
 //
 //   loss = sum_k alpha_k max(log S_k - (s_k - M), 0)                 (= sum_k alpha_k (L_k - s_k))

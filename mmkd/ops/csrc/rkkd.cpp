@@ -1,7 +1,7 @@
 // Copyright (c) mmkd contributors. All rights reserved.
 //
 // RKKD (mmkd/losses/rkkd.py): the differentiable Kendall's tau of each row of [N, C] logits and its analytic
-// gradient, the CPU kernel behind ``_RankKendallTau`` (same semantics, float32 in and out):
+// gradient, the CPU twin of ``rkkd_tau_and_grad_chunked`` (same semantics, float32 in and out):
 //
 //   tau_n    = scale * sum_{i,j} f(Dt_ij, Ds_ij),        scale = 1 / (C (C - 1)),
 //   grad_n,i = 2 * scale * sum_j g_ij,                   g = df / dDs,
