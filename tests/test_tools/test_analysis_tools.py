@@ -189,10 +189,15 @@ def test_benchmark_losses_measures_every_loss(tmp_path):
     proc = run_tool('tools/analysis_tools/benchmark_losses.py', '--sizes', '64x10', '--reps', '1', '--threads', '1',
                     '--json', str(out))
     rows = json.loads(out.read_text())
-    assert [row['loss'] for row in rows] == list(LOSSES)
-    for row in rows:
+    per_loss, interleaved = [r for r in rows if 'loss' in r], [r for r in rows if 'interleaved' in r]
+    assert [row['loss'] for row in per_loss] == list(LOSSES)
+    for row in per_loss:
         assert (row['N'], row['C'], row['device']) == (64, 10, 'cpu') and row['ms'] > 0 and row['peak_mb'] >= 0
-    assert proc.stdout.count('| 64 | 10 | cpu |') == len(LOSSES)
+    # one interleaved row: the losses mmkd uses (not the naive RKKD, not the PyTorch reference kernels), in ms
+    assert len(interleaved) == 1
+    assert sorted(interleaved[0]['interleaved']) == sorted(
+        k for k, v in LOSSES.items() if v != 'naive' and not k.endswith(', PyTorch kernel'))
+    assert proc.stdout.count('| 64 | 10 | cpu |') == len(LOSSES) + 1 and '(1.00x)' in proc.stdout
 
 
 @pytest.mark.parametrize('configs,size', [

@@ -34,7 +34,12 @@ LOSSES = {
     'RKKD (product)': dict(type='RKKDLoss', form='product'),
     'RKKD (sign)': dict(type='RKKDLoss', form='sign'),
     'RKKD naive broadcast': 'naive',
+    # the PyTorch kernels the compiled ones replace on the CPU (MMKD_DISABLE_CPU_EXT=1 in their process)
+    'PLD, PyTorch kernel': dict(type='PLDLoss', tau=4.0),
+    'RKKD (tanh), PyTorch kernel': dict(type='RKKDLoss', form='tanh'),
 }
+#: suffix of the entries measured with the compiled kernels switched off
+PYTORCH_KERNEL = ', PyTorch kernel'
 
 
 def naive_rkkd(preds_S, preds_T, k: float = 1.0):
@@ -94,6 +99,34 @@ def measure(name: str, n: int, c: int, device: str, reps: int) -> dict:
     return dict(ms=statistics.median(times) * 1000, peak_mb=peak)
 
 
+def measure_interleaved(n: int, c: int, device: str, reps: int) -> dict:
+    """Run in the child process: every loss (not the reference kernels) on the same inputs, one call of each per
+    round, so that the ratios to KD are not biased by the machine's drift; median ms of each."""
+    import torch
+
+    from mmkd.registry import MODELS
+    from mmkd.utils import register_all_modules
+    register_all_modules()
+    torch.manual_seed(0)
+    losses = {name: MODELS.build(cfg).to(device) for name, cfg in LOSSES.items()
+              if cfg != 'naive' and not name.endswith(PYTORCH_KERNEL)}
+    s = torch.randn(n, c, device=device, requires_grad=True)
+    t = torch.randn(n, c, device=device)
+    y = torch.randint(0, c, (n, ), device=device)
+    sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
+    times = {name: [] for name in losses}
+    for rep in range(reps + 2):
+        for name, loss in losses.items():
+            s.grad = None
+            sync()
+            start = time.perf_counter()
+            loss(s, t, y).backward()
+            sync()
+            if rep >= 2:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(v) * 1000 for name, v in times.items()}
+
+
 def measure_peer(index: int, n: int, c: int, device: str, reps: int, roots: dict) -> dict:
     """Run in the child process: a peer's loss and mmkd's equal loss on the same inputs, timed interleaved."""
     import torch
@@ -133,7 +166,10 @@ def run_child(args: argparse.Namespace, payload: list) -> dict:
     cmd = [sys.executable, __file__, '--device', args.device, '--reps', str(args.reps), '--child', json.dumps(payload)]
     if args.threads:
         cmd += ['--threads', str(args.threads)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+    env = os.environ.copy()
+    if str(payload[0]).endswith(PYTORCH_KERNEL):
+        env['MMKD_DISABLE_CPU_EXT'] = '1'
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     line = [x for x in proc.stdout.splitlines() if x.startswith('RESULT ')]
     if proc.returncode or not line:
         return dict(error=str(proc.stderr.strip().splitlines()[-1:]))
@@ -185,6 +221,8 @@ def main():
         payload = json.loads(args.child)
         if payload[0] == 'peer':
             result = measure_peer(*payload[1:4], args.device, args.reps, payload[4])
+        elif payload[0] == 'interleaved':
+            result = measure_interleaved(*payload[1:3], args.device, args.reps)
         else:
             result = measure(*payload, args.device, args.reps)
         print('RESULT ' + json.dumps(result))
@@ -209,6 +247,18 @@ def main():
                     continue
                 rows.append(dict(loss=name, N=n, C=c, device=args.device, **res))
                 print(f"| {name} | {n} | {c} | {args.device} | {res['ms']:.1f} | {res['peak_mb']:.0f} |", flush=True)
+        print('\nInterleaved in one process (one call of each loss per round), ms and multiple of KD:\n')
+        names = [name for name, cfg in LOSSES.items() if cfg != 'naive' and not name.endswith(PYTORCH_KERNEL)]
+        print('| N | C | device | ' + ' | '.join(names) + ' |\n|---:|---:|---|' + '---:|' * len(names))
+        for size in args.sizes:
+            n, c = (int(v) for v in size.lower().split('x'))
+            res = run_child(args, ['interleaved', n, c])
+            if 'error' in res:
+                print(f'| {n} | {c} | {args.device} | failed: {res["error"]} |')
+                continue
+            rows.append(dict(interleaved=res, N=n, C=c, device=args.device))
+            cells = ' | '.join(f'{res[k]:.1f} ({res[k] / res["KD"]:.2f}x)' for k in names)
+            print(f'| {n} | {c} | {args.device} | {cells} |', flush=True)
     if roots:
         rows += peer_table(args, roots)
     if args.json:
