@@ -125,6 +125,8 @@ class LogitDistillLoss(nn.Module):
     couples_rows: bool = False
     #: Whether ``weight`` may weight rows (DIST: it can only select them).
     takes_row_weights: bool = True
+    #: Whether a row-coupled loss takes the kept rows as a 0/1 ``weight`` (DIST) instead of a selection of them.
+    masks_rows: bool = False
 
     def __init__(self, loss_weight: float = 1.0, ignore_index: int = -1, reduction: str = 'mean') -> None:
         super().__init__()
@@ -200,7 +202,7 @@ class LogitDistillLoss(nn.Module):
             unusable = check_labels(name, gt_labels, keep, num_classes, self.ignore_index)
             # ignored rows and, until the check is read, bad labels are computed as "no target class"
             gt_labels = gt_labels.masked_fill(unusable, num_classes)
-            if self.couples_rows:  # a batch-level loss must not see the ignored rows at all
+            if self.couples_rows and not self.masks_rows:  # a batch-level loss must not see the ignored rows
                 preds_S, preds_T, gt_labels = preds_S[keep], preds_T[keep], gt_labels[keep]
                 weight = None if weight is None else weight[keep]
             else:  # every row is computed (no data-dependent shapes); the ignored ones get weight 0

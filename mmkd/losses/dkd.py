@@ -3,6 +3,7 @@
 from typing import Optional, Union
 
 import torch
+import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from torch import Tensor
 
@@ -48,7 +49,9 @@ def dkd_loss(preds_S: Tensor, preds_T: Tensor, labels: Tensor, alpha: float = 1.
     log_b_s, log_q_s = binary_and_other(preds_S)
     log_b_t, log_q_t = binary_and_other(preds_T)
     tckd = kl_rows(log_b_t, log_b_s)
-    nckd = kl_rows(log_q_t, log_q_s.masked_fill(gt_mask, 0.0))
+    # the target class is outside both non-target distributions: 0 in both log-probabilities makes its KL term 0
+    nckd = F.kl_div(log_q_s.masked_fill(gt_mask, 0.0), log_q_t.masked_fill(gt_mask, 0.0), reduction='none',
+                    log_target=True).sum(1)
     return (alpha * tckd + beta * nckd) * squared_temperature(tau)
 
 
