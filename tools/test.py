@@ -14,7 +14,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmkd.datasets.coco_check import check_coco_config
-from mmkd.utils import finish_cpu_distributed, register_all_modules, setup_cpu_distributed, trusted_local_checkpoints
+from mmkd.utils import (finish_cpu_distributed, main_process_writes_test_log, register_all_modules,
+                        setup_cpu_distributed, trusted_local_checkpoints)
 
 
 def parse_args():
@@ -107,6 +108,7 @@ def main():
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    main_process_writes_test_log(runner)  # one writer of the test metrics file under tools/dist_test.sh
 
     if args.out is not None:
         assert args.out.endswith(('.pkl', '.pickle')), 'The dump file must be a pkl file.'

@@ -5,6 +5,8 @@ import sys
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
+from mmengine.dist import is_main_process
+from mmengine.hooks import LoggerHook
 
 
 def setup_cpu_distributed(cfg: Config) -> None:
@@ -42,3 +44,19 @@ def finish_cpu_distributed(cfg: Config) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def main_process_writes_test_log(runner) -> None:
+    """Let only the main process write ``<timestamp>/<timestamp>.json`` after ``runner.test()``.
+
+    MMEngine 0.10.7's ``LoggerHook.after_test_epoch`` dumps the (already gathered) test metrics from every rank
+    into that one file. The ranks truncate and write it at the same time, so a multi-process test can leave a
+    file mixing two ranks' lines (e.g. ``{...}}``) that no JSON reader accepts. The other ranks' logger hooks
+    skip that step; their logger prints nothing anyway. Instance-scoped: only this runner's hooks change.
+    Does nothing in the main process.
+    """
+    if is_main_process():
+        return
+    for hook in runner.hooks:
+        if isinstance(hook, LoggerHook):
+            hook.after_test_epoch = lambda *args, **kwargs: None
