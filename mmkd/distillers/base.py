@@ -68,6 +68,11 @@ class BaseDistiller(BaseModel):
     Every distillation term is added under its own name. Change the student's own losses in the student config
     (e.g. ``loss_cls=dict(loss_weight=0.1)``) and leave terms out with ``drop_student_losses``.
 
+    Once :attr:`distill_stopped` is set (by :class:`~mmkd.engine.hooks.StopDistillHook`, from a given epoch or
+    iteration on), training runs the student's own losses only (:meth:`student_loss`): no teacher forward, no
+    distillation term, and the terms of ``drop_student_losses`` are back (once PLD is off, the student needs its
+    cross-entropy again).
+
     Args:
         student (dict): Student model config (or ``dict(cfg_path=..., **overrides)``: the model of another
             config file, see :mod:`mmkd.registry`).
@@ -101,7 +106,10 @@ class BaseDistiller(BaseModel):
         self.student = MODELS.build(student)
         if data_preprocessor is None and hasattr(self.student, 'data_preprocessor'):
             self.data_preprocessor = self.student.data_preprocessor
-        teacher_model = MODELS.build(teacher)
+        # The teacher's random initialisation (overwritten by teacher_ckpt) must not move the global RNG: the
+        # student's init_weights, dropout and augmentations then draw exactly what the student alone draws.
+        with torch.random.fork_rng(devices=[]):
+            teacher_model = MODELS.build(teacher)
         teacher_model.requires_grad_(False)
         teacher_model.eval()
         self._teacher = [teacher_model]  # a list hides it from nn.Module's registration
@@ -111,6 +119,8 @@ class BaseDistiller(BaseModel):
             raise ValueError(f"teacher_amp must be False, True, 'bfloat16' or 'float16', got {teacher_amp!r}.")
         self.teacher_amp = teacher_amp
         self.teacher_loaded = False
+        #: True: train on the student's own losses alone (see :class:`~mmkd.engine.hooks.StopDistillHook`)
+        self.distill_stopped = False
         self.distill_losses = build_distill_losses(distill_losses)
         self._register_state_dict_hook(_strip_student_prefix)
         self._register_load_state_dict_pre_hook(_add_student_prefix, with_module=True)
@@ -227,7 +237,8 @@ class BaseDistiller(BaseModel):
         return self.student(inputs, data_samples, mode)
 
     def loss(self, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
-        """The student's own loss terms (less ``drop_student_losses``) and every distillation term.
+        """The student's own loss terms (less ``drop_student_losses``) and every distillation term; once
+        :attr:`distill_stopped` is set, all of the student's own terms and nothing else (:meth:`student_loss`).
 
         In training mode outside :meth:`train_step` (a distributed wrapper's training step calls the forward
         directly) the checks are recorded as in :meth:`train_step` and read at the start of the next step or when
@@ -242,6 +253,8 @@ class BaseDistiller(BaseModel):
         return self._loss(inputs, data_samples)
 
     def _loss(self, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
+        if self.distill_stopped:
+            return self.student_loss(inputs, data_samples)
         losses, rows = self.student_loss_and_rows(inputs, data_samples)
         losses = self.without_dropped(losses)
         losses.update(compute_distill_losses(self.distill_losses, rows))
@@ -250,6 +263,12 @@ class BaseDistiller(BaseModel):
     def student_loss_and_rows(self, inputs: Tensor, data_samples: list) -> Tuple[Dict[str, Tensor], LogitRows]:
         """Subclasses: the student's own ``loss()`` and the rows of logits (student and teacher) to distil."""
         raise NotImplementedError
+
+    def student_loss(self, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
+        """The training step once distillation is stopped: the student's own ``loss()`` (every term, those of
+        ``drop_student_losses`` included), no teacher forward. Subclasses whose step feeds the student otherwise
+        (several views of a batch) override it."""
+        return self.student.loss(inputs, data_samples)
 
     def without_dropped(self, student_losses: Dict[str, Tensor]) -> Dict[str, Tensor]:
         """The student's own loss terms minus ``drop_student_losses`` (a missing name is an error)."""

@@ -33,5 +33,12 @@ class MLKDDistiller(ClassificationDistiller):
                              f'pipeline and a MultiViewDataPreprocessor); got inputs of shape {tuple(inputs.shape)}.')
         weak, strong = (super(MLKDDistiller, self).student_loss_and_rows(inputs[:, v], data_samples) for v in (0, 1))
         losses = {name: weak[0][name] + strong[0][name] for name in weak[0]}
-        rows = LogitRows(*(torch.cat([a, b]) for a, b in zip(weak[1][:3], strong[1][:3])))
+        rows = LogitRows(*(torch.cat([a, b]) for a, b in zip(weak[1][:3], strong[1][:3])),
+                         sources=weak[1].sources + strong[1].sources)
         return losses, rows
+
+    def student_loss(self, inputs: Tensor, data_samples: List[BaseDataElement]) -> Dict[str, Tensor]:
+        """The student's own terms once distillation is stopped: its ``loss()`` on each view, summed (as while
+        distilling)."""
+        weak, strong = (self.student.loss(inputs[:, v], data_samples) for v in (0, 1))
+        return {name: weak[name] + strong[name] for name in weak}
