@@ -17,8 +17,10 @@ from .utils import ROOT, run_tool
 RESULTS = osp.join(ROOT, 'docs', 'results')
 
 
-def write_run(work_dir, evals, metric='accuracy/top1', stamp='20260101_000000', loss_terms=('loss_kd',)):
-    """A tools/train.py-like run: <stamp>/vis_data/{scalars.json,config.py}, training lines then evaluations."""
+def write_run(work_dir, evals, metric='accuracy/top1', stamp='20260101_000000', loss_terms=('loss_kd',),
+              diagnostics=False):
+    """A tools/train.py-like run: <stamp>/vis_data/{scalars.json,config.py}, training lines then evaluations (with
+    RankDiagnosticsHook's keys when ``diagnostics``)."""
     vis = osp.join(work_dir, stamp, 'vis_data')
     os.makedirs(vis)
     with open(osp.join(vis, 'scalars.json'), 'w') as f:
@@ -26,7 +28,11 @@ def write_run(work_dir, evals, metric='accuracy/top1', stamp='20260101_000000', 
             train = dict(lr=0.1, loss=1.0 / step, step=step * 10, iter=step * 10, epoch=step)
             train.update({term: 0.5 / step for term in loss_terms})
             f.write(json.dumps(train) + '\n')
-            f.write(json.dumps({metric: value, 'step': step}) + '\n')
+            evaluation = {metric: value, 'step': step}
+            if diagnostics:
+                evaluation.update({'teacher_student/top1_agreement': 50.0 + step, 'teacher_student/kendall_tau':
+                                   0.1 * step, 'teacher_student/rows': 100})
+            f.write(json.dumps(evaluation) + '\n')
     with open(osp.join(vis, 'config.py'), 'w') as f:
         f.write(f"teacher_ckpt = '{ROOT}{os.sep}work_dirs/x/teacher/epoch_4.pth'\n")
     return vis
@@ -144,6 +150,33 @@ def test_plot_results_writes_pngs(fake_benchmark, tmp_path):
     for name in ('metric.png', 'loss_curves.png'):
         data = (out / name).read_bytes()
         assert data[:8] == b'\x89PNG\r\n\x1a\n' and len(data) > 5000, name
+    assert not (out / 'rank_diagnostics.png').exists()  # no run logged RankDiagnosticsHook's values
+
+
+def test_plot_results_plots_the_rank_diagnostics_of_runs_that_logged_them(tmp_path, monkeypatch):
+    work = tmp_path / 'fashion_mnist'
+    write_run(str(work / 'teacher'), [90.0, 92.0])
+    for method in ('kd', 'pld'):
+        write_run(str(work / method / 'seed0'), [80.0, 82.0, 83.0], diagnostics=True)
+    write_run(str(work / 'ce' / 'seed0'), [79.0, 80.0])  # no teacher, no diagnostics
+    out = tmp_path / 'out'
+    run_tool('tools/analysis_tools/collect_results.py', str(work), '--out', str(out))
+    proc = run_tool('tools/analysis_tools/plot_results.py', str(out))
+    data = (out / 'rank_diagnostics.png').read_bytes()
+    assert data[:8] == b'\x89PNG\r\n\x1a\n' and len(data) > 5000
+    assert 'rank_diagnostics.png' in proc.stdout
+
+    # one curve per run that logged them, per diagnostic, at every validation
+    from matplotlib.axes import Axes
+    plotted = []
+    monkeypatch.setattr(Axes, 'plot', lambda ax, x, y, **kwargs: plotted.append((kwargs['label'], x, y)))
+    monkeypatch.setattr(Axes, 'legend', lambda ax, **kwargs: None)  # nothing drawn to label
+    plot_diagnostics = runpy.run_path(osp.join(ROOT, 'tools', 'analysis_tools', 'plot_results.py'))['plot_diagnostics']
+    results = json.loads((out / 'results.json').read_text())['runs']
+    assert plot_diagnostics(str(out), results, str(tmp_path / 'diagnostics.png'), {'kd': 'KD'})
+    assert plotted == [('KD', [1, 2, 3], [51.0, 52.0, 53.0]), ('pld', [1, 2, 3], [51.0, 52.0, 53.0]),
+                       ('KD', [1, 2, 3], pytest.approx([0.1, 0.2, 0.3])),
+                       ('pld', [1, 2, 3], pytest.approx([0.1, 0.2, 0.3]))]
 
 
 COMMITTED = sorted(d for d in os.listdir(RESULTS) if osp.isfile(osp.join(RESULTS, d, 'results.json')))

@@ -1,6 +1,7 @@
 # Copyright (c) mmkd contributors. All rights reserved.
 """Plots of a collected benchmark (see collect_results.py): the metric per method with error bars (std over
-seeds), and the training curve of every loss term of each method (first seed).
+seeds), the training curve of every loss term of each method (first seed) and, when runs logged them
+(``RankDiagnosticsHook``), the teacher-student top-1 agreement and Kendall's tau at each validation (first seed).
 
 The metric is the one recorded in ``results.json``.
 
@@ -16,8 +17,13 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from mmkd.analysis import read_scalars  # noqa: E402
+
+#: what RankDiagnosticsHook logs at each validation, with the axis labels
+DIAGNOSTICS = {'teacher_student/top1_agreement': 'top-1 agreement (%)',
+               'teacher_student/kendall_tau': "Kendall's tau-b"}
 
 
 def load(out: str) -> dict:
@@ -72,6 +78,35 @@ def plot_losses(out: str, results: dict, path: str, names: dict) -> None:
     plt.close(fig)
 
 
+def plot_diagnostics(out: str, results: dict, path: str, names: dict) -> bool:
+    """The rank diagnostics of each method's first seed per validation; False (nothing written) if no run has any."""
+    curves = {}
+    for key in results:
+        seed = sorted(results[key])[0]
+        log_dir = osp.join(out, 'logs', key, f'seed{seed}')
+        if osp.isfile(osp.join(log_dir, 'scalars.json')):
+            lines = [line for line in read_scalars(log_dir) if 'step' in line and any(k in line for k in DIAGNOSTICS)]
+            if lines:
+                curves[key] = lines
+    if not curves:
+        return False
+    fig, axes = plt.subplots(1, len(DIAGNOSTICS), figsize=(5 * len(DIAGNOSTICS), 3.6), squeeze=False)
+    for ax, (metric, label) in zip(axes.flat, DIAGNOSTICS.items()):
+        for key, lines in curves.items():
+            pts = [(line['step'], line[metric]) for line in lines if metric in line]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker='o', markersize=3, linewidth=1,
+                    label=names.get(key, key))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel('validation (epoch)', fontsize=8)
+        ax.set_ylabel(label, fontsize=8)
+        ax.set_title(f'{metric} (first seed)', fontsize=9)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('out', help='a folder written by collect_results.py')
@@ -86,7 +121,10 @@ def main():
     results = collected['runs']
     plot_metric(results, collected['metric'], osp.join(args.out, 'metric.png'), names)
     plot_losses(args.out, results, osp.join(args.out, 'loss_curves.png'), names)
-    print(f'written {args.out}/metric.png and {args.out}/loss_curves.png')
+    written = ['metric.png', 'loss_curves.png']
+    if plot_diagnostics(args.out, results, osp.join(args.out, 'rank_diagnostics.png'), names):
+        written.append('rank_diagnostics.png')
+    print('written ' + ', '.join(f'{args.out}/{name}' for name in written))
 
 
 if __name__ == '__main__':

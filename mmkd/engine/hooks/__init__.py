@@ -1,3 +1,5 @@
 from .eval_teacher_hook import EvalTeacherHook
+from .rank_diagnostics_hook import RankDiagnosticsHook
+from .stop_distill_hook import StopDistillHook
 
-__all__ = ['EvalTeacherHook']
+__all__ = ['EvalTeacherHook', 'RankDiagnosticsHook', 'StopDistillHook']
