@@ -107,4 +107,5 @@ class ClassificationDistiller(BaseDistiller):
             losses = self.student.loss(inputs, data_samples)
         logits_S = calls.only().arguments['logits']
         logits_T = self.teacher_forward(self.teacher, self.teacher_inputs(inputs), mode='tensor')
-        return losses, LogitRows(logits_S, logits_T, stack_labels(data_samples, logits_S.device))
+        labels = stack_labels(data_samples, logits_S.device)
+        return losses, LogitRows(logits_S, logits_T, labels, sources=(logits_S, ))

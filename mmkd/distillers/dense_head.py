@@ -111,7 +111,7 @@ class DenseHeadDistiller(BaseDistiller):
         logits_T = flatten_level_logits(cls_T, head.cls_out_channels)
         if labels.shape != logits_S.shape[:2]:
             raise RuntimeError(f'{len(labels[0])} assigned labels per image for {logits_S.size(1)} anchors.')
-        return losses, self.select_anchors(logits_S, logits_T, labels)
+        return losses, self.select_anchors(logits_S, logits_T, labels)._replace(sources=tuple(cls_S))
 
     def select_anchors(self, logits_S: Tensor, logits_T: Tensor, labels: Tensor) -> LogitRows:
         """Rows [M, C] of the selected anchors, their labels [M] and weights [M] (or None)."""

@@ -28,11 +28,15 @@ STOPPED = 'Training stopped; the checkpoints already saved in the work_dir are k
 
 class LogitRows(NamedTuple):
     """What a distiller's losses are computed on: rows of student and teacher logits [N, C], each row's label
-    [N] (None when there are none) and weight [N] (None: uniform)."""
+    [N] (None when there are none) and weight [N] (None: uniform). ``sources`` are the student's logits as its
+    head returned them (e.g. one [B, A*C, H, W] tensor per FPN level), which ``preds_S`` is taken from and the
+    student's own classification loss is computed on: the pre-flight check measures every loss term's gradient
+    on them."""
     preds_S: Tensor
     preds_T: Tensor
     labels: Optional[Tensor] = None
     weight: Optional[Tensor] = None
+    sources: Tuple[Tensor, ...] = ()
 
 
 class LossCall(NamedTuple):

@@ -63,9 +63,10 @@ class RoIHeadDistiller(BaseDistiller):
             raise ValueError(f'Teacher RoI logits {tuple(cls_T.shape)} do not align with the student\'s '
                              f'{tuple(cls_S.shape)}: use the same num_classes and a softmax RoI head for both.')
         num_classes = self.student.roi_head.bbox_head.num_classes
+        sources = (cls_S, )
         if self.roi_selection == 'positive':
             keep = labels < num_classes
             cls_S, cls_T, labels = cls_S[keep], cls_T[keep], labels[keep]
         if self.background_column == 'drop':
             cls_S, cls_T = cls_S[:, :num_classes], cls_T[:, :num_classes]
-        return losses, LogitRows(cls_S, cls_T, labels)
+        return losses, LogitRows(cls_S, cls_T, labels, sources=sources)
