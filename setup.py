@@ -69,7 +69,7 @@ setup(
     # versions of the tested environment are in requirements/constraints.txt.
     install_requires=[version['requirement'](dist) for dist in version['SUPPORTED_STACK']] +
     parse_requirements('runtime'),
-    extras_require={'tests': parse_requirements('tests')},
+    extras_require={'tests': parse_requirements('tests'), 'tensorboard': parse_requirements('tensorboard')},
     cmdclass={'build_py': BuildPyWithMim},
     zip_safe=False,
 )

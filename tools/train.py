@@ -23,6 +23,11 @@ def parse_args():
         '--amp', action='store_true', default=False, help='enable automatic-mixed-precision training')
     parser.add_argument('--auto-scale-lr', action='store_true', help='enable automatically scaling LR.')
     parser.add_argument(
+        '--tensorboard',
+        action='store_true',
+        help='also write the logged scalars as TensorBoard event files in <work_dir>/<timestamp>/vis_data '
+        '(MMEngine\'s TensorboardVisBackend next to the config\'s backends; needs the tensorboard package)')
+    parser.add_argument(
         '--resume',
         nargs='?',
         type=str,
@@ -67,6 +72,24 @@ def enable_amp(cfg: Config) -> None:
         cfg.optim_wrapper.type = 'mmkd.CPUAmpOptimWrapper'
 
 
+def enable_tensorboard(cfg: Config) -> None:
+    """Add MMEngine's ``TensorboardVisBackend`` to the config's visualization backends, keeping the others
+    (``LocalVisBackend``'s ``scalars.json`` is what mmkd's analysis tools read). ``--cfg-options`` cannot do it: it
+    can change an existing entry of a list but not add one, and it parses no ``dict(...)`` values."""
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError as exc:
+        raise ImportError('--tensorboard needs the tensorboard package: pip install tensorboard (or, in an mmkd '
+                          'checkout, pip install ".[tensorboard]").') from exc
+    visualizer = cfg.get('visualizer') or dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')])
+    backends = list(visualizer.get('vis_backends') or [])
+    names = [getattr(b.get('type'), '__name__', b.get('type')) for b in backends]
+    if not any(str(name).split('.')[-1] == 'TensorboardVisBackend' for name in names):
+        backends.append(dict(type='TensorboardVisBackend'))
+    visualizer['vis_backends'] = backends
+    cfg.visualizer = visualizer
+
+
 def main():
     args = parse_args()
     register_all_modules(init_default_scope=False)
@@ -84,6 +107,8 @@ def main():
 
     if args.amp:
         enable_amp(cfg)
+    if args.tensorboard:
+        enable_tensorboard(cfg)
     setup_cpu_distributed(cfg)
 
     if args.auto_scale_lr:
