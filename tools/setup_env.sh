@@ -87,6 +87,7 @@ fi
 
 echo "[mmkd] installing mmdet, mmkd (this checkout, in development mode) and the test tools"
 "${PIP_INSTALL[@]}" "$(supported mmdet)" -r requirements/runtime.txt -r requirements/tests.txt
+"${PIP[@]}" install -q --no-deps -r requirements/demo.txt  # weights only (see the file)
 # Development mode as setuptools' old `develop` did: this checkout on the path (a .pth file) and its metadata
 # in ./mmkd.egg-info. Unlike a PEP 660 editable install, mmengine then finds the package where it really is, so
 # `_base_ = 'mmkd::...'` resolves to this checkout's configs (through mmkd/.mim).

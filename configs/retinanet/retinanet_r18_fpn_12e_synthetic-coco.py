@@ -1,5 +1,4 @@
-# make demo, step 1: a RetinaNet ResNet-18-FPN teacher trained from scratch on the generated shapes.
-# (The COCO configs use the ResNet-50 teacher; the demo keeps to about 10 minutes on 2 CPU cores.)
+# A RetinaNet ResNet-18-FPN teacher trained from scratch on the generated shapes (the tests' tiny end-to-end runs).
 _base_ = [
     'mmdet::_base_/models/retinanet_r50_fpn.py', '../_base_/datasets/synthetic_coco.py',
     'mmdet::_base_/schedules/schedule_1x.py', 'mmdet::_base_/default_runtime.py'

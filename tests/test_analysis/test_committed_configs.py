@@ -72,10 +72,15 @@ def committed_runs():
             for seed in seeds:
                 log = osp.join(RESULTS, bench, 'logs', method if method == 'teacher' else f'{method}/seed{seed}')
                 runs.append((osp.join(log, 'config.py'), config_of(bench, method), {'randomness.seed': int(seed)}))
+    # make demo (tools/demo.py): the student alone is the KD distiller at weight 0
     demo = osp.join(RESULTS, 'demo')
-    runs.append((osp.join(demo, 'teacher', 'config.py'), RENAMES['configs/demo/retinanet_r18_fpn_demo_teacher.py'], {}))
-    runs.append((osp.join(demo, 'student_kd_rkkd', 'config.py'),
-                 RENAMES['configs/demo/retinanet_r18_mv2_kd_rkkd_demo.py'], {}))
+    kd = 'configs/kd/kd_retinanet-mv2-in1k_retinanet-mv2_fpn_8e_synthetic-coco.py'
+    for run, config, options in (
+            ('teacher', 'configs/retinanet/retinanet_mv2-in1k_fpn_12e_synthetic-coco.py', {}),
+            ('student_alone', kd, {'model.distill_losses.loss_kd.loss_weight': 0}), ('kd', kd, {}),
+            ('kd_rkkd', 'configs/rkkd/kd-rkkd_retinanet-mv2-in1k_retinanet-mv2_fpn_8e_synthetic-coco.py', {}),
+            ('pld', 'configs/pld/pld_retinanet-mv2-in1k_retinanet-mv2_fpn_8e_synthetic-coco.py', {})):
+        runs.append((osp.join(demo, run, 'config.py'), config, options))
     return runs
 
 
@@ -83,7 +88,7 @@ RUNS = committed_runs()
 
 
 def test_every_committed_run_is_checked():
-    assert len(RUNS) == 1 + 10 * 3 + 1 + 4 * 3 + 2
+    assert len(RUNS) == 1 + 10 * 3 + 1 + 4 * 3 + 5
 
 
 @pytest.mark.parametrize('logged,config,options', RUNS, ids=[osp.relpath(r[0], RESULTS) for r in RUNS])

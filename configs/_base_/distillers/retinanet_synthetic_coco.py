@@ -1,5 +1,5 @@
-# make demo: RetinaNet R18-FPN teacher -> RetinaNet MobileNetV2-FPN student on the generated shapes, per-anchor
-# distillation on every anchor. Data, schedule and runtime are the student's.
+# A small RetinaNet R18-FPN teacher -> RetinaNet MobileNetV2-FPN student on the generated shapes (the tests' tiny
+# end-to-end runs), per-anchor distillation on every anchor. Data, schedule and runtime are the student's.
 _base_ = '../../retinanet/retinanet_mv2_fpn_12e_synthetic-coco.py'
 
 model = dict(

@@ -35,20 +35,16 @@ metainfo = dict(
 model = dict(
     _scope_='mmdet',
     backbone=dict(
-        depth=18,
-        frozen_stages=-1,
-        init_cfg=None,
-        norm_cfg=dict(requires_grad=True, type='BN'),
-        norm_eval=False,
-        num_stages=4,
+        act_cfg=dict(type='ReLU6'),
+        init_cfg=dict(
+            checkpoint='data/pretrained/mobilenet_v2_mmdet.pth',
+            type='Pretrained'),
         out_indices=(
-            0,
-            1,
             2,
-            3,
+            4,
+            7,
         ),
-        style='pytorch',
-        type='ResNet'),
+        type='MobileNetV2'),
     bbox_head=dict(
         anchor_generator=dict(
             octave_base_scale=3,
@@ -109,14 +105,13 @@ model = dict(
     neck=dict(
         add_extra_convs='on_input',
         in_channels=[
-            64,
-            128,
-            256,
-            512,
+            32,
+            96,
+            1280,
         ],
         num_outs=5,
         out_channels=64,
-        start_level=1,
+        start_level=0,
         type='FPN'),
     test_cfg=dict(
         max_per_img=100,
@@ -220,10 +215,7 @@ test_pipeline = [
         type='PackDetInputs'),
 ]
 train_cfg = dict(
-    _scope_='mmdet',
-    max_epochs=12,
-    type='EpochBasedTrainLoop',
-    val_interval=12)
+    _scope_='mmdet', max_epochs=12, type='EpochBasedTrainLoop', val_interval=3)
 train_dataloader = dict(
     batch_sampler=dict(_scope_='mmdet', type='AspectRatioBatchSampler'),
     batch_size=4,

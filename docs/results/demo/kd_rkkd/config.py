@@ -1,10 +1,14 @@
 auto_scale_lr = dict(base_batch_size=16, enable=False)
 backend_args = None
+custom_hooks = [
+    dict(type='EvalTeacherHook'),
+    dict(type='RankDiagnosticsHook'),
+]
 data_root = 'data/synthetic_coco/'
 dataset_type = 'CocoDataset'
 default_hooks = dict(
     checkpoint=dict(
-        _scope_='mmdet', interval=12, max_keep_ckpts=1, type='CheckpointHook'),
+        _scope_='mmdet', interval=8, max_keep_ckpts=1, type='CheckpointHook'),
     logger=dict(_scope_='mmdet', interval=10, type='LoggerHook'),
     param_scheduler=dict(_scope_='mmdet', type='ParamSchedulerHook'),
     sampler_seed=dict(_scope_='mmdet', type='DistSamplerSeedHook'),
@@ -24,7 +28,7 @@ load_from = None
 log_level = 'INFO'
 log_processor = dict(
     _scope_='mmdet', by_epoch=True, type='LogProcessor', window_size=50)
-max_epochs = 12
+max_epochs = 8
 metainfo = dict(
     classes=(
         'red_box',
@@ -33,110 +37,18 @@ metainfo = dict(
         'yellow_diamond',
     ))
 model = dict(
-    anchor_selection='all',
+    anchor_selection='topk',
     background='no_target',
     distill_losses=dict(
         loss_kd=dict(loss_weight=1.0, tau=1.0, type='KDLoss'),
-        loss_rkkd=dict(
-            form='tanh', k=1.0, loss_weight=1.0, type='RankKendallLoss')),
+        loss_rkkd=dict(form='tanh', k=1.0, loss_weight=1.0, type='RKKDLoss')),
     student=dict(
-        _scope_='mmdet',
-        backbone=dict(
-            act_cfg=dict(type='ReLU6'),
-            out_indices=(
-                2,
-                4,
-                7,
-            ),
-            type='MobileNetV2'),
-        bbox_head=dict(
-            anchor_generator=dict(
-                octave_base_scale=3,
-                ratios=[
-                    0.5,
-                    1.0,
-                    2.0,
-                ],
-                scales_per_octave=3,
-                strides=[
-                    8,
-                    16,
-                    32,
-                    64,
-                    128,
-                ],
-                type='AnchorGenerator'),
-            bbox_coder=dict(
-                target_means=[
-                    0.0,
-                    0.0,
-                    0.0,
-                    0.0,
-                ],
-                target_stds=[
-                    1.0,
-                    1.0,
-                    1.0,
-                    1.0,
-                ],
-                type='DeltaXYWHBBoxCoder'),
-            feat_channels=64,
-            in_channels=64,
-            loss_bbox=dict(loss_weight=1.0, type='L1Loss'),
-            loss_cls=dict(
-                alpha=0.25,
-                gamma=2.0,
-                loss_weight=1.0,
-                type='FocalLoss',
-                use_sigmoid=True),
-            num_classes=4,
-            stacked_convs=2,
-            type='RetinaHead'),
-        data_preprocessor=dict(
-            bgr_to_rgb=True,
-            mean=[
-                123.675,
-                116.28,
-                103.53,
-            ],
-            pad_size_divisor=32,
-            std=[
-                58.395,
-                57.12,
-                57.375,
-            ],
-            type='DetDataPreprocessor'),
-        neck=dict(
-            add_extra_convs='on_input',
-            in_channels=[
-                32,
-                96,
-                1280,
-            ],
-            num_outs=5,
-            out_channels=64,
-            start_level=0,
-            type='FPN'),
-        test_cfg=dict(
-            max_per_img=100,
-            min_bbox_size=0,
-            nms=dict(iou_threshold=0.5, type='nms'),
-            nms_pre=1000,
-            score_thr=0.05),
-        train_cfg=dict(
-            allowed_border=-1,
-            assigner=dict(
-                ignore_iof_thr=-1,
-                min_pos_iou=0,
-                neg_iou_thr=0.4,
-                pos_iou_thr=0.5,
-                type='MaxIoUAssigner'),
-            debug=False,
-            pos_weight=-1,
-            sampler=dict(type='PseudoSampler')),
-        type='RetinaNet'),
-    teacher=dict(cfg_path='configs/demo/retinanet_r18_fpn_demo_teacher.py'),
+        cfg_path='mmkd::retinanet/retinanet_mv2_fpn_8e_synthetic-coco.py'),
+    teacher=dict(
+        cfg_path='mmkd::retinanet/retinanet_mv2-in1k_fpn_12e_synthetic-coco.py'
+    ),
     teacher_ckpt='work_dirs/demo/teacher/epoch_12.pth',
+    topk=100,
     type='DenseHeadDistiller')
 optim_wrapper = dict(
     _scope_='mmdet',
@@ -148,11 +60,11 @@ param_scheduler = [
     dict(
         begin=0,
         by_epoch=True,
-        end=12,
+        end=8,
         gamma=0.1,
         milestones=[
-            9,
-            11,
+            6,
+            7,
         ],
         type='MultiStepLR'),
 ]
@@ -222,10 +134,7 @@ test_pipeline = [
         type='PackDetInputs'),
 ]
 train_cfg = dict(
-    _scope_='mmdet',
-    max_epochs=12,
-    type='EpochBasedTrainLoop',
-    val_interval=12)
+    _scope_='mmdet', max_epochs=8, type='EpochBasedTrainLoop', val_interval=1)
 train_dataloader = dict(
     batch_sampler=dict(_scope_='mmdet', type='AspectRatioBatchSampler'),
     batch_size=4,
@@ -323,4 +232,4 @@ visualizer = dict(
     vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = 'work_dirs/demo/student_kd_rkkd'
+work_dir = 'work_dirs/demo/kd_rkkd'
