@@ -1,5 +1,6 @@
 # Copyright (c) mmkd contributors. All rights reserved.
-"""Per-anchor logit distillation for single-stage detectors (RetinaNet, ATSS, GFL, FCOS, ...)."""
+"""Per-anchor logit distillation for single-stage detectors (RetinaNet, ATSS, GFL, FCOS, RTMDet, YOLOX, ...)."""
+from contextlib import ExitStack
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
@@ -31,6 +32,21 @@ def labels_from_targets(targets: tuple, num_imgs: int) -> Optional[Tensor]:
                 isinstance(t, Tensor) and not t.is_floating_point() for t in item):
             return torch.cat([t.reshape(num_imgs, -1) for t in item], dim=1)
     return None
+
+
+def labels_from_samplings(single_calls: Sequence, sample_calls: Sequence, num_priors: int, num_classes: int,
+                          device: torch.device) -> Tensor:
+    """The per-prior labels [B, N] of a head that assigns image by image without a ``get_targets`` (YOLOX): one
+    ``_get_targets_single`` call per image, in order; each image with gt boxes samples once (its positive priors
+    and their gt labels), the others are all background (label ``num_classes``)."""
+    labels = torch.full((len(single_calls), num_priors), num_classes, dtype=torch.long, device=device)
+    samples = iter(sample_calls)
+    for i, call in enumerate(single_calls):
+        if len(call.arguments['gt_instances']) == 0:
+            continue
+        sampling = next(samples).result
+        labels[i, sampling.pos_inds] = sampling.pos_gt_labels.to(labels)
+    return labels
 
 
 @MODELS.register_module()
@@ -98,17 +114,30 @@ class DenseHeadDistiller(BaseDistiller):
 
     def student_loss_and_rows(self, inputs: Tensor, data_samples: SampleList) -> Tuple[Dict[str, Tensor], LogitRows]:
         head = self.student.bbox_head
-        with record_calls(head, 'forward') as forward, record_calls(head, 'get_targets') as get_targets:
+        with ExitStack() as stack:
+            forward = stack.enter_context(record_calls(head, 'forward'))
+            recorded = {name: stack.enter_context(record_calls(owner, name))
+                        for owner, name in ((head, 'get_targets'), (head, '_get_targets_single'),
+                                            (getattr(head, 'sampler', None), 'sample'))
+                        if callable(getattr(owner, name, None))}
             losses = self.student.loss(inputs, data_samples)
         cls_S = forward.only().result[0]
         cls_T = self.teacher_forward(lambda: self.teacher.bbox_head(self.teacher.extract_feat(inputs))[0])
         self.check_alignment(cls_S, cls_T)
-        labels = labels_from_targets(get_targets.only().result, inputs.size(0))
-        if labels is None:
-            raise RuntimeError(f'{type(head).__name__}.get_targets returned no per-anchor labels; '
-                               'DenseHeadDistiller supports anchor heads (RetinaNet, ATSS, GFL) and FCOS-like heads.')
         logits_S = flatten_level_logits(cls_S, head.cls_out_channels)
         logits_T = flatten_level_logits(cls_T, head.cls_out_channels)
+        if 'get_targets' in recorded and recorded['get_targets'].calls:
+            labels = labels_from_targets(recorded['get_targets'].only().result, inputs.size(0))
+        elif recorded.get('_get_targets_single') and len(recorded['_get_targets_single'].calls) == inputs.size(0) \
+                and 'sample' in recorded:  # YOLOX: assigned image by image
+            labels = labels_from_samplings(recorded['_get_targets_single'].calls, recorded['sample'].calls,
+                                           logits_S.size(1), head.num_classes, logits_S.device)
+        else:
+            labels = None
+        if labels is None:
+            raise RuntimeError(f'{type(head).__name__}: no per-anchor labels found in its loss (get_targets, or '
+                               '_get_targets_single with a sampler); DenseHeadDistiller supports anchor heads '
+                               '(RetinaNet, ATSS, GFL, RTMDet), FCOS-like heads and YOLOX.')
         if labels.shape != logits_S.shape[:2]:
             raise RuntimeError(f'{len(labels[0])} assigned labels per image for {logits_S.size(1)} anchors.')
         return losses, self.select_anchors(logits_S, logits_T, labels)._replace(sources=tuple(cls_S))

@@ -56,6 +56,7 @@ def record_calls(obj: Any, name: str) -> Iterator[CallRecord]:
         record.calls.append(Call(dict(bound.arguments), result))
         return result
 
+    recorded.__signature__ = signature  # a recorder around this one binds the same argument names
     object.__setattr__(obj, name, recorded)
     try:
         yield record

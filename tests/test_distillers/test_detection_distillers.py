@@ -120,13 +120,13 @@ def test_select_anchors_semantics(dense):
     logits_T = torch.randn(2, 5, 3)
     labels = torch.tensor([[3, 0, 3, 2, 3], [3, 3, 1, 3, 3]])  # 3 = background (num_classes)
     dense.anchor_selection, dense.background = 'positive', 'no_target'
-    s, t, y, w = dense.select_anchors(logits_S, logits_T, labels)
+    s, t, y, w = dense.select_anchors(logits_S, logits_T, labels)[:4]
     assert y.tolist() == [0, 2, 1] and w is None
     dense.anchor_selection, dense.background = 'all', 'ignore'
-    s, t, y, w = dense.select_anchors(logits_S, logits_T, labels)
+    s, t, y, w = dense.select_anchors(logits_S, logits_T, labels)[:4]
     assert len(y) == 10 and (y == -1).sum() == 7
     dense.anchor_selection, dense.topk = 'topk', 2
-    s, t, y, w = dense.select_anchors(logits_S, logits_T, labels)
+    s, t, y, w = dense.select_anchors(logits_S, logits_T, labels)[:4]
     top = logits_T.max(-1).values.topk(2, dim=1).indices
     assert torch.equal(t, logits_T[torch.arange(2)[:, None], top.sort(1).values].reshape(-1, 3))
     dense.anchor_selection, dense.background = 'all', 'no_target'
@@ -213,3 +213,40 @@ def test_other_dense_heads_by_the_same_code(tmp_path, base):
     losses = model(**batch(model, 4), mode='loss')
     assert torch.isfinite(losses['loss_pld']) and torch.isfinite(losses['loss_rkkd'])
     assert_distill_grads_on_student_only(model, losses, ['loss_pld'])
+
+
+@pytest.mark.parametrize('student,teacher', [
+    ('mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py', 'mmdet::rtmdet/rtmdet_s_8xb32-300e_coco.py'),
+    ('mmdet::yolox/yolox_tiny_8xb8-300e_coco.py', 'mmdet::yolox/yolox_s_8xb8-300e_coco.py'),
+])
+def test_rtmdet_and_yolox_heads(tmp_path, student, teacher):
+    """RTMDet (get_targets) and YOLOX (assigned image by image, no get_targets): the positives the distiller
+    selects are exactly the head's own foreground priors, with their gt labels."""
+    from mmengine.logging import MessageHub
+    MessageHub.get_current_instance().update_info('iter', 0)  # YOLOX's batch resize reads the iteration
+    small = dict(backbone=dict(init_cfg=None), bbox_head=dict(num_classes=4))
+    cfg = dict(type='DenseHeadDistiller', student=dict(cfg_path=student, **small),
+               teacher=dict(cfg_path=teacher, **small), anchor_selection='positive',
+               distill_losses=dict(loss_pld=dict(type='PLDLoss'), loss_rkkd=dict(type='RKKDLoss')))
+    model = MODELS.build(cfg)
+    model.teacher_ckpt = save_teacher(model, tmp_path)
+    model.init_weights()
+    model.train()
+    data = batch(model, 4, sizes=((3, 128, 128), (3, 128, 128), (3, 96, 96)), num_items=(3, 2, 0))
+    head = model.student.bbox_head
+    name = '_get_targets_single' if 'yolox' in student else 'get_targets'
+    from mmkd.distillers.recorder import record_calls
+    with record_calls(head, name) as targets:
+        losses, rows = model.student_loss_and_rows(data['inputs'], data['data_samples'])
+    if 'yolox' in student:  # foreground masks and IoU-aware one-hot targets of each image
+        fg = torch.cat([c.result[0] for c in targets.calls])
+        expected = torch.cat([c.result[1].argmax(-1) for c in targets.calls])
+    else:
+        labels = torch.cat([t.reshape(len(data['inputs']), -1) for t in targets.only().result[1]], dim=1).flatten()
+        fg = labels < 4
+        expected = labels[fg]
+    assert fg.sum() > 0 and rows.preds_S.shape == (int(fg.sum()), 4)
+    assert torch.equal(rows.labels, expected)
+    out = model(**data, mode='loss')
+    assert torch.isfinite(out['loss_pld']) and torch.isfinite(out['loss_rkkd'])
+    assert_distill_grads_on_student_only(model, out, ['loss_pld'])

@@ -153,4 +153,5 @@ def test_record_calls_nests_and_keeps_an_instance_attribute():
     with record_calls(a, 'forward') as outer, record_calls(a, 'forward') as inner:
         a(2)
     assert len(outer.calls) == len(inner.calls) == 1
+    assert outer.calls[0].arguments == inner.calls[0].arguments == dict(x=2, y=1)  # the method's own names
     assert vars(a)['forward'] is own
