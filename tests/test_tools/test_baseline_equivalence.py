@@ -5,12 +5,10 @@ terms, its data or optimiser) would show here."""
 import os.path as osp
 
 import torch
-from mmengine.config import Config
 
 from mmkd.datasets.synthetic_coco import generate_synthetic_coco
-from mmkd.registry import MODELS
 from .test_e2e_detection import opts as coco_opts
-from .utils import ENV, opts, run_tool, train_log
+from .utils import ENV, opts, random_teacher, run_tool, train_log
 
 STEP_KEYS = ('loss', 'grad_norm', 'lr')
 
@@ -48,9 +46,7 @@ def test_classification_distiller_at_weight_0_is_the_student_alone(data, teacher
 def test_dense_head_distiller_at_weight_0_is_the_student_alone(tmp_path):
     root = str(tmp_path / 'coco') + '/'
     generate_synthetic_coco(root, num_train=8, num_val=4, size_range=(96, 128), seed=4)
-    teacher = MODELS.build(Config.fromfile('configs/retinanet/retinanet_r18_fpn_12e_synthetic-coco.py').model)
-    ckpt = str(tmp_path / 'teacher.pth')
-    torch.save(dict(state_dict=teacher.state_dict()), ckpt)
+    ckpt = random_teacher('configs/retinanet/retinanet_r18_fpn_12e_synthetic-coco.py', str(tmp_path / 'teacher.pth'))
     common = [o for o in coco_opts(root, epochs=2) if not o.startswith('model.')]
     alone, distilled = str(tmp_path / 'alone'), str(tmp_path / 'distilled')
     run_tool('tools/train.py', 'configs/retinanet/retinanet_mv2_fpn_12e_synthetic-coco.py', '--work-dir', alone,

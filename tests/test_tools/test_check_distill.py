@@ -1,12 +1,10 @@
 """tools/analysis_tools/check_distill.py as a user runs it: tiny CIFAR and generated COCO data."""
 import pytest
 import torch
-from mmengine.config import Config
 
 from mmkd.datasets.synthetic_coco import generate_synthetic_coco
-from mmkd.registry import MODELS
 from .test_e2e_detection import opts as coco_opts
-from .utils import ENV, distill_opts, run_tool
+from .utils import ENV, distill_opts, random_teacher, run_tool
 
 TOOL = 'tools/analysis_tools/check_distill.py'
 CLS_CONFIG = 'configs/rkkd/kd-rkkd_r32x4_r8x4_1xb64-240e_cifar100.py'
@@ -54,9 +52,7 @@ def test_faults_exit_non_zero_with_the_reason(data, teacher_ckpt, tmp_path, faul
 def test_dense_head_config_passes(tmp_path):
     root = str(tmp_path / 'coco') + '/'
     generate_synthetic_coco(root, num_train=4, num_val=4, size_range=(96, 128), seed=3)
-    teacher = MODELS.build(Config.fromfile('configs/retinanet/retinanet_r18_fpn_12e_synthetic-coco.py').model)
-    ckpt = str(tmp_path / 'teacher.pth')
-    torch.save(dict(state_dict=teacher.state_dict()), ckpt)
+    ckpt = random_teacher('configs/retinanet/retinanet_r18_fpn_12e_synthetic-coco.py', str(tmp_path / 'teacher.pth'))
     options = [o for o in coco_opts(root) if not o.startswith('model.')] + [f'model.teacher_ckpt={ckpt}']
     proc = run_tool(TOOL, DET_CONFIG, '--val-batches', '1', '--cfg-options', *options, env=ENV)
     out = lines(proc)

@@ -7,12 +7,9 @@ import shlex
 
 import pytest
 import torch
-from mmengine.hub import get_config
 
 from mmkd.datasets.synthetic_coco import CATEGORIES, generate_synthetic_coco
-from mmkd.registry import MODELS
-from mmkd.utils import register_all_modules
-from .utils import ENV, ROOT, run_tool
+from .utils import ENV, ROOT, random_teacher, run_tool
 
 DOC = osp.join(ROOT, 'docs', 'distil_your_own_detector.md')
 CLASSES = tuple(c[1] for c in CATEGORIES[:4])
@@ -37,13 +34,6 @@ def tiny_options(root, prefix):
     models = ['model.student', 'model.teacher'] if prefix else ['model']
     # one epoch scores below mmdet's threshold: keep every box so that AP is computed
     return out + [f'{m}.bbox_head.num_classes=4' for m in models] + [f'{m}.test_cfg.score_thr=0.0' for m in models]
-
-
-def random_checkpoint(config, path):
-    register_all_modules()
-    cfg = get_config(config).model
-    cfg.bbox_head.num_classes = 4
-    torch.save(dict(state_dict=MODELS.build(cfg).state_dict()), path)
 
 
 @pytest.fixture(scope='module')
@@ -77,10 +67,11 @@ def test_the_doc_runs_as_written(doc, tmp_path):
     from mmdet.models.backbones import MobileNetV2
     torch.save(dict(state_dict=MobileNetV2(out_indices=(2, 4, 7)).state_dict()),
                f'{tmp}/pretrained/mobilenet_v2_mmdet.pth')
-    random_checkpoint('mmdet::atss/atss_r50_fpn_1x_coco.py',
-                      f'{tmp}/checkpoints/atss_r50_fpn_1x_coco_20200209-985f7bd0.pth')
-    random_checkpoint('mmdet::retinanet/retinanet_r50_fpn_1x_coco.py',
-                      f'{tmp}/checkpoints/retinanet_r50_fpn_1x_coco_20200130-c2398f9e.pth')
+    four = dict(bbox_head=dict(num_classes=4))
+    random_teacher('mmdet::atss/atss_r50_fpn_1x_coco.py',
+                   f'{tmp}/checkpoints/atss_r50_fpn_1x_coco_20200209-985f7bd0.pth', **four)
+    random_teacher('mmdet::retinanet/retinanet_r50_fpn_1x_coco.py',
+                   f'{tmp}/checkpoints/retinanet_r50_fpn_1x_coco_20200130-c2398f9e.pth', **four)
 
     commands = [line for block in blocks(doc, 'bash') for line in block.splitlines() if line.startswith('python ')]
     assert [c.split()[1] for c in commands] == [

@@ -4,6 +4,8 @@ import os.path as osp
 import subprocess
 import sys
 
+import torch
+
 from mmkd.analysis import latest_metrics as last_metrics  # noqa: F401 (used by the tests)
 from mmkd.analysis import train_log  # noqa: F401
 
@@ -39,3 +41,15 @@ def distill_opts(root, teacher_ckpt, epochs=1):
     """``opts`` of a distiller with ResNet-8 teacher and student and ``teacher_ckpt``."""
     return opts(root, epochs) + ['model.teacher.backbone.arch=resnet8', 'model.student.backbone.arch=resnet8',
                                  f'model.teacher_ckpt={teacher_ckpt}']
+
+
+def random_teacher(config, path, **overrides):
+    """Save the model of ``config`` (``mmkd::``/``mmdet::`` or a path, keys of ``overrides`` merged in) with its
+    random initial weights as a checkpoint at ``path``: a teacher for tests that need one that loads, not one that
+    is good. Returns ``path``."""
+    from mmkd.registry import MODELS
+    from mmkd.utils import register_all_modules, resolve_cfg_path
+    register_all_modules()
+    model = MODELS.build(resolve_cfg_path(dict(cfg_path=config, **overrides)))
+    torch.save(dict(state_dict=model.state_dict()), path)
+    return path
