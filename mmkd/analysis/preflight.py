@@ -20,8 +20,8 @@ import torch
 from torch import Tensor, nn
 
 from mmkd.distillers.base import BaseDistiller
-from mmkd.distillers.distill_losses import compute_distill_losses
 from mmkd.engine.hooks.eval_teacher_hook import evaluate_teacher
+from mmkd.engine.hooks.rank_diagnostics_hook import top1_agreement
 
 
 class Check(NamedTuple):
@@ -136,7 +136,7 @@ def check_alignment(model: BaseDistiller, data: dict) -> Check:
         return Check('alignment', False, f'non-finite {" and ".join(bad)} logits on the first training batch')
     num_rows, num_classes = rows.preds_S.shape
     ignored = int((rows.labels == -1).sum()) if rows.labels is not None else 0
-    agree = (rows.preds_S.argmax(-1) == rows.preds_T.argmax(-1)).float().mean().item() * 100 if num_rows else 0.0
+    agree = top1_agreement(rows.preds_S, rows.preds_T).float().mean().item() * 100 if num_rows else 0.0
     return Check('alignment', True, f'{num_rows} rows x {num_classes} classes per model, finite'
                  + (f', {ignored} rows ignored' if ignored else '')
                  + f'; top-1 agreement at initialisation {agree:.1f}%')
@@ -186,9 +186,7 @@ def term_gradients(model: BaseDistiller, data: dict) -> List[TermGradient]:
     weights = distill_weights(model)
     out = []
     with same_random_state(model):  # the BatchNorm statistics are put back after the backward passes
-        losses, rows = student_rows(model, data)
-        losses = model.without_dropped(losses)
-        losses.update(compute_distill_losses(model.distill_losses, rows))
+        losses, rows = model.losses_and_rows(data['inputs'], data['data_samples'])
         sources = tuple(rows.sources) or (rows.preds_S, )
         for name, value in losses.items():
             total = _total(value) if 'loss' in name else None  # what MMEngine sums into the loss

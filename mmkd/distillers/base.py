@@ -255,10 +255,15 @@ class BaseDistiller(BaseModel):
     def _loss(self, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
         if self.distill_stopped:
             return self.student_loss(inputs, data_samples)
+        return self.losses_and_rows(inputs, data_samples)[0]
+
+    def losses_and_rows(self, inputs: Tensor, data_samples: list) -> Tuple[Dict[str, Tensor], LogitRows]:
+        """Every loss term of a distillation step (the student's own, less ``drop_student_losses``, and each
+        distillation term) with the rows of logits the distillation terms were computed on."""
         losses, rows = self.student_loss_and_rows(inputs, data_samples)
         losses = self.without_dropped(losses)
         losses.update(compute_distill_losses(self.distill_losses, rows))
-        return losses
+        return losses, rows
 
     def student_loss_and_rows(self, inputs: Tensor, data_samples: list) -> Tuple[Dict[str, Tensor], LogitRows]:
         """Subclasses: the student's own ``loss()`` and the rows of logits (student and teacher) to distil."""

@@ -13,12 +13,12 @@ import torch
 from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from torch import Tensor
 
 from mmkd.distillers import BaseDistiller, ClassificationDistiller, DenseHeadDistiller, LogitRows
 from mmkd.distillers.distill_losses import IGNORE_LABEL
 from mmkd.registry import HOOKS
+from .distiller_of import distiller_of
 
 #: the names the diagnostics are logged under (next to the task metric, e.g. ``accuracy/top1``)
 AGREEMENT_KEY = 'teacher_student/top1_agreement'
@@ -158,12 +158,7 @@ class RankDiagnosticsHook(Hook):
     @staticmethod
     def distiller(runner) -> BaseDistiller:
         """The runner's distiller (inside its model wrapper); a clear error for any other model."""
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        if not isinstance(model, BaseDistiller):
-            raise TypeError(f'RankDiagnosticsHook compares a student with its teacher; the model is a '
-                            f'{type(model).__name__}, not an mmkd distiller (BaseDistiller). Remove the hook from '
-                            'custom_hooks, or train with a distillation config.')
-        return model
+        return distiller_of(runner, 'RankDiagnosticsHook', 'compares the student with the teacher')
 
     def before_run(self, runner) -> None:
         self.distiller(runner)

@@ -3,11 +3,10 @@ from typing import Optional
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import IterBasedTrainLoop
 
-from mmkd.distillers import BaseDistiller
 from mmkd.registry import HOOKS
+from .distiller_of import distiller_of
 
 
 @HOOKS.register_module()
@@ -50,7 +49,7 @@ class StopDistillHook(Hook):
 
     def before_train(self, runner) -> None:
         """Fail before the first step on a model that is not a distiller or a stop_epoch without epochs."""
-        self._distiller(runner)
+        distiller_of(runner, 'StopDistillHook', 'turns off the distillation terms')
         if self.stop_epoch is not None and isinstance(getattr(runner, 'train_loop', None), IterBasedTrainLoop):
             raise ValueError(f'StopDistillHook: stop_epoch={self.stop_epoch} with an iteration-based training loop '
                              '(IterBasedTrainLoop), whose epoch never changes. Use stop_iter instead.')
@@ -63,18 +62,9 @@ class StopDistillHook(Hook):
         if self.stop_iter is not None and runner.iter >= self.stop_iter:
             self._stop(runner, resumed=runner.iter > self.stop_iter)
 
-    def _distiller(self, runner):
-        """The runner's distiller (unwrapped from DDP / FSDP); a clear error for any other model."""
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        if not isinstance(model, BaseDistiller):
-            raise TypeError(f'StopDistillHook turns off the distillation terms of an mmkd distiller (a '
-                            f'BaseDistiller such as ClassificationDistiller), but the model is a '
-                            f'{type(model).__name__}. Remove the hook from custom_hooks for a model trained alone.')
-        return model
-
     def _stop(self, runner, resumed: bool) -> None:
         """Set the distiller's ``distill_stopped`` (once), log it, drop the stale terms from the logged values."""
-        model = self._distiller(runner)
+        model = distiller_of(runner, 'StopDistillHook', 'turns off the distillation terms')
         if model.distill_stopped:
             return
         model.distill_stopped = True
